@@ -1,0 +1,443 @@
+"""The sans-IO session objects: ``Emitter`` and ``Receiver`` (§5, §7, §8, §9).
+
+A session takes received bytes in any split (``receive_data``), returns events
+(``events.py``), and queues the bytes to send (``data_to_send``).  It performs
+no I/O, reads no clock and draws randomness only from the injected ``entropy``.
+
+Every failure follows the failure rule (§9.3): the session enters FAILED,
+wipes its keys, queues an ABORT frame (§5.7) and raises a ``ParleyError``
+carrying the registry entry; every later call raises the same error.  Events
+produced earlier in the same ``receive_data`` call (data already verified) are
+attached to the exception as ``.events``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import frames, groups, keyschedule as ks, records
+from .entropy import Entropy
+from .errors import (KeyFileError, LocalProtocolError, ParleyError, PeerAborted,
+                     RemoteProtocolError, BY_NUMBER, REGISTRY)
+from .events import Acknowledged, Data, EndOfStream, Event, HandshakeComplete
+from .frames import (ABORT, ACK, DATA, E_AUTH, E_HELLO, FINAL, R_HELLO, K_CT, K_ERROR,
+                     K_MAC, K_PUB, K_SEQ, K_SID, K_SUITE, K_TOTAL, K_VERSION, TYPE_NAMES)
+from .keys import LongTermPrivateKey, LongTermPublicKey
+from .primitives import signatures, symmetric
+from .state import Role, State, legal_messages, next_state
+from .suites import SUITES
+
+VERSION = 1
+MAX_HANDSHAKE_FRAME = 8192       # §10
+MAX_RECORD_FRAME = 262400        # §10
+MAX_APP_HEADER = 4096            # §10
+SID_LEN = 16
+
+Trace = Callable[[str, object], None]
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """What a session needs from its application (§8, §12)."""
+
+    own_key: LongTermPrivateKey
+    peer_key: LongTermPublicKey          # pinned (§1.1)
+    entropy: Entropy                     # §3.5
+    deterministic_signatures: bool = False  # RFC 6979 nonces (§3.3)
+    app_header: bytes = field(default=b"", repr=False)  # Emitter only (§7.1)
+    chunk_size: int = 1 << 16            # Emitter only: DATA plaintext per record (§7.1)
+    trace: Trace | None = field(default=None, repr=False)  # intermediate values (vectors)
+
+    def __post_init__(self) -> None:
+        if self.own_key.suite != self.peer_key.suite:
+            raise KeyFileError(
+                "KEY_SUITE_MISMATCH",
+                f"own key is for {self.own_key.suite.name}, pinned peer key for "
+                f"{self.peer_key.suite.name}")
+        if len(self.app_header) > MAX_APP_HEADER:
+            raise LocalProtocolError(f"application header of {len(self.app_header)} bytes "
+                                     f"exceeds {MAX_APP_HEADER}", "LIMIT_EXCEEDED")
+        if not 1 <= self.chunk_size <= records.MAX_CHUNK:
+            raise LocalProtocolError(f"chunk size {self.chunk_size} outside 1..262144",
+                                     "LIMIT_EXCEEDED")
+
+
+class _Session:
+    role: Role
+
+    def __init__(self, config: SessionConfig) -> None:
+        self.config = config
+        self.suite = config.own_key.suite
+        self.state = State.START
+        self.error: ParleyError | None = None
+        self._reader = frames.FrameReader()
+        self._out: list[bytes] = []
+        self._trace_fn = config.trace
+        own_id, peer_id = config.own_key.identity, config.peer_key.identity
+        self.id_e, self.id_r = ((own_id, peer_id) if self.role is Role.EMITTER
+                                else (peer_id, own_id))
+        self.transcript_hash: bytes | None = None
+        self._secret: int | None = None
+        self._prk: bytearray | None = None
+        self._hs_keys: list[bytearray] = []
+        self._keys: records.RecordKeys | None = None
+        self._th: bytes = b""
+
+    # -- public operations (§8) -------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the transport, in order; drains the queue."""
+        out = b"".join(self._out)
+        self._out.clear()
+        return out
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Consume received bytes (any split) and return the events they complete."""
+        self._check_alive()
+        events: list[Event] = []
+        try:
+            if self.state is State.DONE:
+                if data:
+                    raise RemoteProtocolError("UNEXPECTED_MESSAGE",
+                                              "bytes received after the session completed")
+                return events
+            self._reader.feed(data)
+            while self.state is not State.DONE:
+                body = self._reader.next_frame(self._frame_limit())
+                if body is None:
+                    break
+                self._handle(body, events)
+            if self.state is State.DONE and self._reader.pending:
+                raise RemoteProtocolError("UNEXPECTED_MESSAGE",
+                                          "a frame followed the end of the session")
+        except ParleyError as exc:
+            self._fail(exc, events)
+        except Exception as exc:  # never leak a library exception (§11)
+            self._fail(ParleyError("INTERNAL_ERROR", type(exc).__name__), events)
+        return events
+
+    def receive_eof(self) -> None:
+        """The transport ended (§7.5)."""
+        self._check_alive()
+        if self.state is State.DONE:
+            return
+        self._fail(RemoteProtocolError("TRUNCATED",
+                                       f"transport ended in state {self.state.value}"), [])
+
+    # -- machinery ---------------------------------------------------------
+
+    def _check_alive(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _frame_limit(self) -> int:
+        if self.role is Role.RECEIVER and self.state is State.STREAMING:
+            return MAX_RECORD_FRAME
+        return MAX_HANDSHAKE_FRAME
+
+    def _trace(self, name: str, value: object) -> None:
+        if self._trace_fn is not None:
+            self._trace_fn(name, value)
+
+    def _step(self, event: str) -> str | None:
+        """Apply one row of §9.2; illegal events raise."""
+        row = next_state(self.role, self.state, event)
+        if row is None:
+            if event.startswith("recv "):
+                raise RemoteProtocolError(
+                    "UNEXPECTED_MESSAGE", f"{event[5:]} is not legal in state {self.state.value}")
+            raise LocalProtocolError(f"{event} is not legal in state {self.state.value}")
+        self.state = row[0]
+        return row[1]
+
+    def _send(self, mtype: int, fields: dict) -> bytes:
+        body = frames.encode(mtype, fields)
+        self._out.append(frames.frame(body))
+        self._trace(f"sent {TYPE_NAMES[mtype]}", body)
+        return body
+
+    def _handle(self, body: bytes, events: list[Event]) -> None:
+        item = frames.decode_body(body)
+        mtype = frames.message_type(item)
+        name = TYPE_NAMES.get(mtype)
+        if name is None:
+            raise RemoteProtocolError("UNEXPECTED_MESSAGE", f"unknown message type {mtype}")
+        if name not in legal_messages(self.role, self.state):
+            raise RemoteProtocolError(
+                "UNEXPECTED_MESSAGE", f"{name} is not legal in state {self.state.value}")
+        fields = frames.check_schema(mtype, item)
+        if mtype == ABORT:
+            number = fields[K_ERROR]
+            raise PeerAborted(BY_NUMBER.get(number), number)
+        self._trace(f"received {name}", body)
+        getattr(self, "_on_" + name.lower())(body, fields, events)
+
+    def _fail(self, exc: ParleyError, events: list[Event]) -> None:
+        """The failure rule (§9.3)."""
+        if self.state is not State.DONE:
+            self.state = State.FAILED
+        self.error = exc
+        self._wipe_all()
+        self._reader.clear()
+        if exc.error.name not in ("PEER_ABORTED", "TRUNCATED") and self.state is State.FAILED:
+            number = exc.error.number if exc.error.wire else REGISTRY["INTERNAL_ERROR"].number
+            self._out.append(frames.frame(frames.encode(ABORT, {K_ERROR: number})))
+        exc.events = list(events)
+        raise exc
+
+    def _wipe_handshake(self) -> None:
+        ks.wipe(self._prk, *self._hs_keys)
+        self._prk, self._hs_keys, self._secret = None, [], None
+
+    def _wipe_all(self) -> None:
+        self._wipe_handshake()
+        if self._keys is not None:
+            self._keys.wipe()
+            self._keys = None
+
+    def _derive(self, name: str, context: bytes) -> bytearray:
+        key = ks.derive(self.suite, self._prk, name, context)
+        self._hs_keys.append(key)
+        self._trace(name, bytes(key))
+        return key
+
+    def _start_data_phase(self, th_4: bytes, app_header: bytes) -> None:
+        """TH_4 and the data-phase keys (§5.4, §6)."""
+        self.transcript_hash = th_4
+        self._trace("TH_4", th_4)
+        ad = symmetric.hash_("sha256", app_header)
+        self._trace("AD", ad)
+        data_keys = [ks.derive(self.suite, self._prk, name, th_4)
+                     for name in ("K_data", "MK_data", "MK_ack")]
+        for name, key in zip(("K_data", "MK_data", "MK_ack"), data_keys):
+            self._trace(name, bytes(key))
+        self._keys = records.RecordKeys(*data_keys, ad)
+        self._wipe_handshake()
+
+    def _dh(self, peer_public: bytes) -> bytearray:
+        peer = groups.validate_public(self.suite, peer_public)
+        z = groups.exchange(self.suite, self._secret, peer)
+        self._trace("Z", bytes(z))
+        return z
+
+    def _sign(self, role: str, th: bytes) -> bytes:
+        msg = ks.sig_input(role, self.suite, self.id_e, self.id_r, th)
+        self._trace(f"SigInput({role})", msg)
+        sig, k = signatures.sign(self.config.own_key.handle, msg, suite_number=self.suite.number,
+                                 deterministic=self.config.deterministic_signatures)
+        if k is not None:
+            self._trace(f"k({role})", k)
+        self._trace(f"sig_{role[0]}", sig)
+        return sig
+
+    def _verify_peer(self, role: str, th: bytes, sig: bytes) -> None:
+        msg = ks.sig_input(role, self.suite, self.id_e, self.id_r, th)
+        if not signatures.verify(self.config.peer_key.handle, msg, sig,
+                                 suite_number=self.suite.number):
+            raise RemoteProtocolError("BAD_SIGNATURE",
+                                      f"the {role}'s signature does not verify under the pinned key")
+
+    def _check_mac(self, key: bytearray, th: bytes, ct: bytes, mac: bytes, who: str) -> None:
+        if not symmetric.hmac_verify(self.suite.hash_name, bytes(key), th + ct, mac):
+            raise RemoteProtocolError("KEY_CONFIRMATION_FAILED",
+                                      f"the {who}'s key confirmation MAC does not verify")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} suite={self.suite.number} state={self.state.value}>"
+
+
+class Emitter(_Session):
+    """The party that opens the session and sends the message (§1.2)."""
+
+    role = Role.EMITTER
+
+    def __init__(self, config: SessionConfig) -> None:
+        super().__init__(config)
+        self._seq = 0
+        self._offset = 0
+        self._final_tag: bytes | None = None
+        self._final_seq = 0
+
+    def start(self) -> None:
+        """Compose E_HELLO (§5.2)."""
+        self._operation(self._start)
+
+    def send_data(self, data: bytes) -> None:
+        """Compose DATA records of at most ``chunk_size`` bytes each (§7.3)."""
+        self._operation(self._send_data, data)
+
+    def end_stream(self) -> None:
+        """Compose FINAL (§7.4); the Emitter then waits for the ACK."""
+        self._operation(self._end_stream)
+
+    def _operation(self, fn, *args) -> None:
+        self._check_alive()
+        try:
+            fn(*args)
+        except ParleyError as exc:
+            self._fail(exc, [])
+        except Exception as exc:
+            self._fail(ParleyError("INTERNAL_ERROR", type(exc).__name__), [])
+
+    def _start(self) -> None:
+        self._step("send E_HELLO")
+        entropy = self.config.entropy
+        self._sid_e = entropy.draw("sid", SID_LEN)
+        self._secret, self._g_e = groups.draw_ephemeral(self.suite, entropy)
+        m1 = self._send(E_HELLO, {K_VERSION: VERSION, K_SUITE: self.suite.number,
+                                  K_SID: self._sid_e, K_PUB: self._g_e})
+        self._th = ks.th1(self.suite, m1)
+        self._trace("TH_1", self._th)
+
+    def _on_r_hello(self, m2: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of R_HELLO (§5.3), then composition of E_AUTH (§5.4)."""
+        suite = self.suite
+        sid_r, g_r, c_r, mac_r = f[K_SID], f[K_PUB], f[K_CT], f[frames.K_MAC]
+        if len(c_r) != suite.sig_len or len(mac_r) != suite.hash_len:
+            raise RemoteProtocolError("SCHEMA_VIOLATION", "R_HELLO c_r or mac_r has the wrong size")
+        z = self._dh(g_r)
+        th_2 = ks.th2(suite, self._th, sid_r, g_r)
+        self._trace("TH_2", th_2)
+        self._prk = ks.extract(suite, th_2, z)
+        ks.wipe(z)
+        self._trace("PRK", bytes(self._prk))
+        k_r, mk_r = self._derive("K_R", th_2), self._derive("MK_R", th_2)
+        self._check_mac(mk_r, th_2, c_r, mac_r, "Receiver")
+        sig_r = symmetric.aes256_ctr(bytes(k_r), bytes(16), c_r)
+        self._verify_peer("receiver", th_2, sig_r)
+        th_3 = ks.th_next(suite, th_2, m2)
+        self._trace("TH_3", th_3)
+        self._step("recv R_HELLO")
+        # E_AUTH (§5.4)
+        k_e, mk_e = self._derive("K_E", th_3), self._derive("MK_E", th_3)
+        sig_e = self._sign("emitter", th_3)
+        header = self.config.app_header
+        c_e = symmetric.aes256_ctr(bytes(k_e), bytes(16), sig_e + header)
+        mac_e = symmetric.hmac(suite.hash_name, bytes(mk_e), th_3 + c_e)
+        m3 = self._send(E_AUTH, {K_CT: c_e, K_MAC: mac_e})
+        self._start_data_phase(ks.th_next(suite, th_3, m3), header)
+        events.append(HandshakeComplete(suite.number, self.transcript_hash, self.id_r, b""))
+
+    def _send_data(self, data: bytes) -> None:
+        view = memoryview(data)
+        size = self.config.chunk_size
+        for start in range(0, len(view), size):
+            self._step("send DATA")
+            chunk = bytes(view[start:start + size])
+            if self._trace_fn is not None:
+                self._trace(f"CB({self._seq})", records.counter_block(self._seq))
+                self._trace(f"MacInput head({self._seq})", records.mac_input_head(
+                    DATA, self._seq, self._offset, len(chunk), self._keys.ad))
+            framed = records.seal_data(self._keys, self._seq, self._offset, chunk)
+            self._out.append(framed)
+            if self._trace_fn is not None:
+                self._trace("sent DATA", framed[frames.LENGTH_PREFIX:])
+            self._seq += 1
+            self._offset += len(chunk)
+        if not view and self.state is not State.STREAMING:
+            self._step("send DATA")  # an empty write is still only legal when streaming
+
+    def _end_stream(self) -> None:
+        self._step("send FINAL")
+        fields = records.final_fields(self._keys, self._seq, self._offset)
+        self._final_tag, self._final_seq = fields[K_MAC], self._seq
+        self._send(FINAL, fields)
+
+    def _on_ack(self, body: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of ACK (§7.4)."""
+        total = f[K_TOTAL]
+        if not self._keys.verify(ACK, self._final_seq, total, self._final_tag, f[K_MAC]):
+            raise RemoteProtocolError("BAD_RECORD_MAC", "ACK tag does not verify")
+        if total != self._offset:
+            raise RemoteProtocolError("LENGTH_MISMATCH",
+                                      f"ACK total {total}, sent {self._offset} bytes")
+        self._step("recv ACK")
+        self._wipe_all()
+        events.append(Acknowledged(total))
+
+
+class Receiver(_Session):
+    """The party that answers the handshake and receives the message (§1.2)."""
+
+    role = Role.RECEIVER
+
+    def __init__(self, config: SessionConfig) -> None:
+        super().__init__(config)
+        self._expected_seq = 0
+        self._offset = 0
+
+    def _on_e_hello(self, m1: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of E_HELLO (§5.2), then composition of R_HELLO (§5.3)."""
+        if f[K_VERSION] != VERSION:
+            raise RemoteProtocolError("UNSUPPORTED_VERSION", f"version {f[K_VERSION]}")
+        if f[K_SUITE] != self.suite.number:
+            known = "an unknown suite" if f[K_SUITE] not in SUITES else "a suite its keys are not for"
+            raise RemoteProtocolError("UNSUPPORTED_SUITE",
+                                      f"E_HELLO offers suite {f[K_SUITE]}, {known}")
+        suite = self.suite
+        g_e = f[K_PUB]
+        peer = groups.validate_public(suite, g_e)
+        th_1 = ks.th1(suite, m1)
+        self._trace("TH_1", th_1)
+        self._step("recv E_HELLO")
+        # R_HELLO (§5.3)
+        entropy = self.config.entropy
+        sid_r = entropy.draw("sid", SID_LEN)
+        self._secret, g_r = groups.draw_ephemeral(suite, entropy)
+        z = groups.exchange(suite, self._secret, peer)
+        self._trace("Z", bytes(z))
+        th_2 = ks.th2(suite, th_1, sid_r, g_r)
+        self._trace("TH_2", th_2)
+        self._prk = ks.extract(suite, th_2, z)
+        ks.wipe(z)
+        self._trace("PRK", bytes(self._prk))
+        k_r, mk_r = self._derive("K_R", th_2), self._derive("MK_R", th_2)
+        sig_r = self._sign("receiver", th_2)
+        c_r = symmetric.aes256_ctr(bytes(k_r), bytes(16), sig_r)
+        mac_r = symmetric.hmac(suite.hash_name, bytes(mk_r), th_2 + c_r)
+        m2 = self._send(R_HELLO, {K_SID: sid_r, K_PUB: g_r, K_CT: c_r, K_MAC: mac_r})
+        self._th = ks.th_next(suite, th_2, m2)
+        self._trace("TH_3", self._th)
+
+    def _on_e_auth(self, m3: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of E_AUTH (§5.4)."""
+        suite = self.suite
+        c_e, mac_e = f[K_CT], f[K_MAC]
+        if len(mac_e) != suite.hash_len or len(c_e) < suite.sig_len:
+            raise RemoteProtocolError("SCHEMA_VIOLATION", "E_AUTH c_e or mac_e has the wrong size")
+        if len(c_e) - suite.sig_len > MAX_APP_HEADER:
+            raise RemoteProtocolError("LIMIT_EXCEEDED", "application header exceeds 4096 bytes")
+        th_3 = self._th
+        k_e, mk_e = self._derive("K_E", th_3), self._derive("MK_E", th_3)
+        self._check_mac(mk_e, th_3, c_e, mac_e, "Emitter")
+        plain = symmetric.aes256_ctr(bytes(k_e), bytes(16), c_e)
+        sig_e, header = plain[:suite.sig_len], plain[suite.sig_len:]
+        self._verify_peer("emitter", th_3, sig_e)
+        self._step("recv E_AUTH")
+        self._start_data_phase(ks.th_next(suite, th_3, m3), header)
+        events.append(HandshakeComplete(suite.number, self.transcript_hash, self.id_e, header))
+
+    def _on_data(self, body: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of DATA (§7.3)."""
+        plain = records.open_data(self._keys, self._expected_seq, self._offset, f)
+        self._step("recv DATA")
+        self._expected_seq += 1
+        self._offset += len(plain)
+        events.append(Data(plain))
+
+    def _on_final(self, body: bytes, f: dict, events: list[Event]) -> None:
+        """Processing of FINAL (§7.4), then composition of ACK."""
+        seq, total, tag = f[K_SEQ], f[K_TOTAL], f[K_MAC]
+        if seq != self._expected_seq:
+            raise RemoteProtocolError("RECORD_OUT_OF_ORDER",
+                                      f"FINAL seq {seq}, expected {self._expected_seq}")
+        if not self._keys.verify(FINAL, seq, total, b"", tag):
+            raise RemoteProtocolError("BAD_RECORD_MAC", "FINAL tag does not verify")
+        if total != self._offset:
+            raise RemoteProtocolError("LENGTH_MISMATCH",
+                                      f"FINAL total {total}, received {self._offset} bytes")
+        self._step("recv FINAL")
+        events.append(EndOfStream(total))
+        self._send(ACK, records.ack_fields(self._keys, seq, total, tag))
+        self._wipe_all()

@@ -1,0 +1,43 @@
+"""Events a session reports to its application (§8).  Small, frozen, no secrets in repr."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Event:
+    """Base class of every event."""
+
+
+@dataclass(frozen=True)
+class HandshakeComplete(Event):
+    """The handshake verified (§5.4): keys are confirmed, the peer is authenticated."""
+
+    suite: int
+    transcript_hash: bytes     # TH_4 (§5.6)
+    peer_identity: bytes       # ID of the peer (§5.5)
+    app_header: bytes = field(repr=False)  # §7.1; empty for the Emitter's own event
+
+
+@dataclass(frozen=True)
+class Data(Event):
+    """A verified DATA record's plaintext (§7.3 step 5)."""
+
+    data: bytes = field(repr=False)
+
+    def __repr__(self) -> str:  # never print plaintext
+        return f"Data(<{len(self.data)} bytes>)"
+
+
+@dataclass(frozen=True)
+class EndOfStream(Event):
+    """FINAL verified (§7.4): the message is complete; ``total`` bytes were delivered."""
+
+    total: int
+
+
+@dataclass(frozen=True)
+class Acknowledged(Event):
+    """The ACK verified (§7.4): the Receiver holds all ``total`` bytes."""
+
+    total: int

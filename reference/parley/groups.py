@@ -1,0 +1,37 @@
+"""The key-agreement group of each suite (§3.2, §3.4, §3.5), behind one interface."""
+
+from __future__ import annotations
+
+from .entropy import Entropy
+from .errors import RemoteProtocolError
+from .primitives import InvalidElement, ffdh, p384
+from .suites import Suite
+
+_IMPL = {1: ffdh, 2: p384}
+
+
+def draw_ephemeral(suite: Suite, entropy: Entropy) -> tuple[int, bytes]:
+    """Draw an ephemeral secret until it is valid (§3.5); return (secret, public value)."""
+    impl = _IMPL[suite.number]
+    while True:
+        raw = entropy.draw("ephemeral", suite.eph_secret_len)
+        try:
+            secret = impl.private_from_bytes(raw)
+        except ValueError:
+            continue  # §3.5: an invalid draw is discarded
+        return secret, impl.public_bytes(secret)
+
+
+def validate_public(suite: Suite, data: bytes) -> object:
+    """Check a peer's ephemeral public value (§3.4); INVALID_PUBLIC_KEY otherwise."""
+    try:
+        return _IMPL[suite.number].decode_public(data)
+    except InvalidElement as exc:
+        raise RemoteProtocolError(
+            "INVALID_PUBLIC_KEY", f"peer's {suite.group} public value fails the {exc.reason} check"
+        ) from None
+
+
+def exchange(suite: Suite, secret: int, peer: object) -> bytearray:
+    """Z, fixed length (§3.4)."""
+    return bytearray(_IMPL[suite.number].exchange(secret, peer))

@@ -1,0 +1,127 @@
+"""Record protection (§7): DATA, FINAL and ACK.
+
+The per-record work is the hot path of Parley: one AES-256-CTR context, one
+HMAC-SHA-256 and one CBOR head per record, and the ciphertext is copied once,
+into the outgoing frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from .errors import RemoteProtocolError
+from .frames import ACK, DATA, FINAL, K_CT, K_MAC, K_SEQ, K_TOTAL, K_TYPE, LENGTH_PREFIX
+from .primitives import symmetric
+
+MAX_CHUNK = 1 << 18          # §10: DATA plaintext
+TAG_LEN = 32                 # HMAC-SHA-256, untruncated
+_ZERO8 = bytes(8)
+
+
+def counter_block(seq: int) -> bytes:
+    """CB(seq) = u64(seq) ‖ u64(0)  (§7.2)."""
+    return seq.to_bytes(8, "big") + _ZERO8
+
+
+def mac_input_head(rtype: int, seq: int, count: int, body_len: int, ad: bytes) -> bytes:
+    """MacInput(type, seq, count, body) without its body: u8 ‖ u64 ‖ u64 ‖ u64 ‖ AD  (§7.1)."""
+    return (rtype.to_bytes(1, "big") + seq.to_bytes(8, "big") + count.to_bytes(8, "big")
+            + body_len.to_bytes(8, "big") + ad)
+
+
+class RecordKeys:
+    """The data-phase keys of one session (§6) and the record MAC computation."""
+
+    def __init__(self, k_data: bytearray, mk_data: bytearray, mk_ack: bytearray, ad: bytes):
+        self.k_data = k_data
+        self.mk_data = mk_data
+        self.mk_ack = mk_ack
+        self.ad = ad
+        # A keyed HMAC object is copied per record instead of re-keyed.
+        self._data_mac = hmac.new(bytes(mk_data), digestmod=hashlib.sha256)
+        self._ack_mac = hmac.new(bytes(mk_ack), digestmod=hashlib.sha256)
+
+    def tag(self, rtype: int, seq: int, count: int, body: bytes) -> bytes:
+        base = self._ack_mac if rtype == ACK else self._data_mac
+        h = base.copy()
+        h.update(mac_input_head(rtype, seq, count, len(body), self.ad))
+        if body:
+            h.update(body)
+        return h.digest()
+
+    def verify(self, rtype: int, seq: int, count: int, body: bytes, tag: bytes) -> bool:
+        """Constant-time tag check (§7.3 step 4)."""
+        return hmac.compare_digest(self.tag(rtype, seq, count, body), tag)
+
+    def encrypt(self, seq: int, data: bytes) -> bytes:
+        return symmetric.aes256_ctr(bytes(self.k_data), counter_block(seq), data)
+
+    decrypt = encrypt
+
+    def wipe(self) -> None:
+        for s in (self.k_data, self.mk_data, self.mk_ack):
+            s[:] = bytes(len(s))
+        self._data_mac = self._ack_mac = None
+
+
+def _bstr_head(n: int) -> bytes:
+    if n < 24:
+        return bytes([0x40 | n])
+    if n < 0x100:
+        return bytes([0x58, n])
+    if n < 0x10000:
+        return b"\x59" + n.to_bytes(2, "big")
+    return b"\x5a" + n.to_bytes(4, "big")
+
+
+def _uint(n: int) -> bytes:
+    if n < 24:
+        return bytes([n])
+    if n < 0x100:
+        return bytes([0x18, n])
+    if n < 0x10000:
+        return b"\x19" + n.to_bytes(2, "big")
+    if n < 0x100000000:
+        return b"\x1a" + n.to_bytes(4, "big")
+    return b"\x1b" + n.to_bytes(8, "big")
+
+
+def seal_data(keys: RecordKeys, seq: int, offset: int, chunk: bytes) -> bytes:
+    """Compose one DATA frame (§7.3), length prefix included.
+
+    Builds the deterministic CBOR map {0: 4, 5: ct, 6: tag, 7: seq} (keys in
+    ascending order, §4.2) directly, so the ciphertext is copied only once.
+    """
+    if not 1 <= len(chunk) <= MAX_CHUNK:
+        raise ValueError("a DATA record carries 1 to 262144 bytes")
+    ct = keys.encrypt(seq, chunk)
+    tag = keys.tag(DATA, seq, offset, ct)
+    head = b"\xa4" + bytes([K_TYPE, DATA, K_CT]) + _bstr_head(len(ct))
+    tail = bytes([K_MAC, 0x58, TAG_LEN]) + tag + bytes([K_SEQ]) + _uint(seq)
+    n = len(head) + len(ct) + len(tail)
+    return b"".join((n.to_bytes(LENGTH_PREFIX, "big"), head, ct, tail))
+
+
+def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) -> bytes:
+    """Processing steps 2-5 of DATA (§7.3): check, verify, then decrypt."""
+    ct, tag, seq = fields[K_CT], fields[K_MAC], fields[K_SEQ]
+    if not ct:
+        raise RemoteProtocolError("SCHEMA_VIOLATION", "DATA record with empty ciphertext")
+    if len(ct) > MAX_CHUNK:
+        raise RemoteProtocolError("LIMIT_EXCEEDED", f"DATA record of {len(ct)} bytes exceeds 262144")
+    if seq != expected_seq:
+        raise RemoteProtocolError("RECORD_OUT_OF_ORDER", f"DATA seq {seq}, expected {expected_seq}")
+    if not keys.verify(DATA, seq, offset, ct, tag):
+        raise RemoteProtocolError("BAD_RECORD_MAC", f"DATA record {seq} tag does not verify")
+    return keys.decrypt(seq, ct)
+
+
+def final_fields(keys: RecordKeys, seq: int, total: int) -> dict[int, object]:
+    """FINAL composition step 2 (§7.4)."""
+    return {K_MAC: keys.tag(FINAL, seq, total, b""), K_SEQ: seq, K_TOTAL: total}
+
+
+def ack_fields(keys: RecordKeys, seq: int, total: int, final_tag: bytes) -> dict[int, object]:
+    """ACK composition step 1 (§7.4)."""
+    return {K_MAC: keys.tag(ACK, seq, total, final_tag), K_TOTAL: total}
