@@ -1,0 +1,342 @@
+"""Long-term keys and key files (§12).
+
+A Parley party holds one long-term signing key: DSA with a 2048-bit p and a
+256-bit q for suite 1, ECDSA on P-384 for suite 2 (§3.3).  The key decides the
+suite.  Key files are exactly what ``openssl genpkey`` / ``openssl pkey``
+write:
+
+* private keys: PKCS#8 PEM (RFC 5208 / RFC 5958), ``BEGIN PRIVATE KEY`` or,
+  encrypted (PBES2, RFC 8018), ``BEGIN ENCRYPTED PRIVATE KEY``;
+* public keys: SubjectPublicKeyInfo PEM (RFC 5280 §4.1.2.7), ``BEGIN PUBLIC
+  KEY``.
+
+A key's identity (ID_E / ID_R of the handshake) is H(SPKI DER) with the suite
+hash; its display fingerprint is "SHA256:" + hex(SHA-256(SPKI DER)).
+
+Every failure is a :class:`~parley.errors.KeyFileError` with one of three
+registry names: KEY_FILE_INVALID (not a PEM key of the accepted formats),
+KEY_PASSWORD_WRONG (an encrypted key without the right password) and
+KEY_SUITE_MISMATCH (a key of a type or size no suite uses, or of another suite
+than required).
+
+This module is the key-file boundary: it may parse and serialize keys with
+the library, but signing and key agreement go through
+:mod:`parley.primitives`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa, x448, x25519
+
+from .errors import KeyFileError
+from .primitives import signatures
+from .primitives.symmetric import hash_
+from .suites import SUITE_1, SUITE_2, Suite
+
+_NEEDS = ("Parley needs a DSA key with a 2048-bit p and a 256-bit q (suite 1, "
+          f"{SUITE_1.name}) or an EC key on P-384 (suite 2, {SUITE_2.name})")
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n(.*?)-----END \1-----", re.DOTALL)
+
+
+# --------------------------------------------------------------------------- keys
+
+@dataclass(frozen=True, repr=False)
+class LongTermPublicKey:
+    """A peer's (or one's own) long-term public key (§12).
+
+    ``identity`` is H(spki_der) with the suite hash: ID_E / ID_R (§5.5).
+    ``handle`` is the library key object, for :mod:`parley.primitives` only.
+    """
+
+    suite: Suite
+    spki_der: bytes
+    identity: bytes
+    handle: object = field(compare=False)
+
+    def verify(self, message: bytes, sig: bytes) -> bool:
+        """True iff ``sig`` (r || s, §3.3) is this key's signature of ``message``."""
+        return signatures.verify(self.handle, message, sig, suite_number=self.suite.number)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self)
+
+    def __repr__(self) -> str:
+        return f"LongTermPublicKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
+
+
+@dataclass(frozen=True, repr=False)
+class LongTermPrivateKey:
+    """One's own long-term signing key (§12).
+
+    Same fields as :class:`LongTermPublicKey` (all about the public half);
+    the private material lives only inside ``handle`` and is never shown by
+    ``repr``.
+    """
+
+    suite: Suite
+    spki_der: bytes
+    identity: bytes
+    handle: object = field(compare=False)
+
+    @property
+    def public(self) -> LongTermPublicKey:
+        """The matching public key."""
+        return LongTermPublicKey(self.suite, self.spki_der, self.identity,
+                                 self.handle.public_key())
+
+    def sign(self, message: bytes, *, deterministic: bool = False) -> bytes:
+        """The fixed-length signature r || s of ``message`` (§3.3).
+
+        ``deterministic`` selects RFC 6979 nonces (test vectors); use
+        :func:`parley.primitives.signatures.sign` directly to also get k.
+        """
+        sig, _k = signatures.sign(self.handle, message, suite_number=self.suite.number,
+                                  deterministic=deterministic)
+        return sig
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self)
+
+    def __repr__(self) -> str:
+        return f"LongTermPrivateKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
+
+
+# ------------------------------------------------------------------ classification
+
+def _describe(pub: object) -> str:
+    if isinstance(pub, rsa.RSAPublicKey):
+        return f"an RSA key ({pub.key_size} bits)"
+    if isinstance(pub, dsa.DSAPublicKey):
+        pn = pub.parameters().parameter_numbers()
+        return f"a DSA key with a {pn.p.bit_length()}-bit p and a {pn.q.bit_length()}-bit q"
+    if isinstance(pub, ec.EllipticCurvePublicKey):
+        return f"an EC key on curve {pub.curve.name} ({pub.curve.key_size} bits)"
+    for cls, name in ((ed25519.Ed25519PublicKey, "Ed25519"), (ed448.Ed448PublicKey, "Ed448"),
+                      (x25519.X25519PublicKey, "X25519"), (x448.X448PublicKey, "X448"),
+                      (dh.DHPublicKey, "Diffie-Hellman")):
+        if isinstance(pub, cls):
+            return f"an {name} key" if name[0] in "AEIOUX" else f"a {name} key"
+    return f"a key of type {type(pub).__name__}"
+
+
+def _suite_of(pub: object) -> Suite:
+    """The suite a public key belongs to, after sanity checks of its numbers."""
+    if isinstance(pub, dsa.DSAPublicKey):
+        nums = pub.public_numbers()
+        pn = nums.parameter_numbers
+        p, q, g, y = pn.p, pn.q, pn.g, nums.y
+        if p.bit_length() != 2048 or q.bit_length() != 256:
+            raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {_describe(pub)}; {_NEEDS}")
+        # Cheap consistency checks of the domain parameters and y (FIPS 186-4 §4.1);
+        # a partial validation: primality of p and q is not re-tested.
+        if not ((p - 1) % q == 0 and 1 < g < p and pow(g, q, p) == 1
+                and 1 < y < p and pow(y, q, p) == 1):
+            raise KeyFileError("KEY_FILE_INVALID",
+                               "the DSA key's parameters are inconsistent (g or y is not in "
+                               "the order-q subgroup, or q does not divide p-1)")
+        return SUITE_1
+    if isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name == "secp384r1":
+        return SUITE_2  # on-curve is checked by the library when it loads the point
+    raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {_describe(pub)}; {_NEEDS}")
+
+
+def _spki(pub: object) -> bytes:
+    return pub.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _check_expected(suite: Suite, expect_suite: Suite | None) -> None:
+    if expect_suite is not None and suite.number != expect_suite.number:
+        raise KeyFileError("KEY_SUITE_MISMATCH",
+                           f"the key is for suite {suite.number} ({suite.name}), "
+                           f"but suite {expect_suite.number} ({expect_suite.name}) is required")
+
+
+def _wrap_private(handle: object) -> LongTermPrivateKey:
+    pub = handle.public_key()
+    suite = _suite_of(pub)
+    spki = _spki(pub)
+    return LongTermPrivateKey(suite, spki, hash_(suite.hash_name, spki), handle)
+
+
+def _wrap_public(handle: object) -> LongTermPublicKey:
+    suite = _suite_of(handle)
+    spki = _spki(handle)
+    return LongTermPublicKey(suite, spki, hash_(suite.hash_name, spki), handle)
+
+
+# ------------------------------------------------------------------------- PEM
+
+def _pem_blocks(pem: bytes) -> list[tuple[str, bytes]]:
+    """(label, base64 body) of each PEM block (RFC 7468); body not decoded yet."""
+    if isinstance(pem, str):
+        pem = pem.encode("utf-8", "replace")
+    try:
+        data = bytes(pem)
+    except TypeError:
+        raise KeyFileError("KEY_FILE_INVALID", "the key file content is not bytes") from None
+    blocks = [(m.group(1).decode("ascii"), m.group(2)) for m in _PEM_BLOCK.finditer(data)]
+    if not blocks:
+        raise KeyFileError("KEY_FILE_INVALID",
+                           "not a PEM key file (no '-----BEGIN ...-----' / '-----END ...-----' block)")
+    return blocks
+
+
+def _decode_body(label: str, body: bytes) -> bytes:
+    try:
+        der = base64.b64decode(b"".join(body.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyFileError("KEY_FILE_INVALID",
+                           f"the '{label}' PEM block is not valid base64") from None
+    if not der:
+        raise KeyFileError("KEY_FILE_INVALID", f"the '{label}' PEM block is empty")
+    return der
+
+
+def _only_block(blocks: list[tuple[str, bytes]], wanted: tuple[str, ...],
+                what: str, hint: str) -> tuple[str, bytes]:
+    mine = [b for b in blocks if b[0] in wanted]
+    if len(mine) > 1:
+        raise KeyFileError("KEY_FILE_INVALID", f"the file holds more than one {what}")
+    if mine:
+        return mine[0]
+    found = ", ".join(sorted({label for label, _ in blocks}))
+    raise KeyFileError("KEY_FILE_INVALID", f"no {what} in the file (found: {found}); {hint}")
+
+
+def load_private_key(pem: bytes, password: bytes | None, *,
+                     expect_suite: Suite | None = None) -> LongTermPrivateKey:
+    """Load a PKCS#8 PEM private key, encrypted or not (§12).
+
+    ``password`` is needed for an encrypted file and ignored for a plain one.
+    If ``expect_suite`` is given, a key of another suite is KEY_SUITE_MISMATCH.
+    """
+    blocks = _pem_blocks(pem)
+    labels = {label for label, _ in blocks}
+    if not labels & {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY"}:
+        legacy = sorted(label for label in labels if label.endswith("PRIVATE KEY"))
+        if legacy:
+            raise KeyFileError(
+                "KEY_FILE_INVALID",
+                f"the file holds a '{legacy[0]}' block, a legacy (non-PKCS#8) format; "
+                "convert it with 'openssl pkey -in OLD.pem -out NEW.pem' "
+                "(add '-aes-256-cbc' to encrypt it)")
+        if "PUBLIC KEY" in labels:
+            raise KeyFileError("KEY_FILE_INVALID",
+                               "the file holds a public key; a private key is needed here")
+    label, body = _only_block(blocks, ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"), "private key",
+                              "expected a PKCS#8 key as written by 'openssl genpkey'")
+    der = _decode_body(label, body)
+    encrypted = label == "ENCRYPTED PRIVATE KEY"
+    if encrypted and not password:
+        raise KeyFileError("KEY_PASSWORD_WRONG",
+                           "the private key file is encrypted and no password was given")
+    if password is not None and not isinstance(password, (bytes, bytearray, memoryview)):
+        raise TypeError("password must be bytes or None")
+    try:
+        handle = serialization.load_der_private_key(der, bytes(password) if encrypted else None)
+    except UnsupportedAlgorithm as exc:
+        if encrypted:
+            raise KeyFileError("KEY_FILE_INVALID",
+                               f"the private key is encrypted with an unsupported scheme ({exc}); "
+                               "re-encrypt it with 'openssl pkey -aes-256-cbc'") from None
+        raise KeyFileError("KEY_SUITE_MISMATCH",
+                           f"the private key is of an unsupported type ({exc}); {_NEEDS}") from None
+    except (ValueError, TypeError) as exc:
+        if encrypted:
+            # A wrong password and a damaged ciphertext cannot be told apart.
+            raise KeyFileError("KEY_PASSWORD_WRONG",
+                               "could not decrypt the private key: wrong password "
+                               "(or a damaged file)") from None
+        raise KeyFileError("KEY_FILE_INVALID",
+                           f"not a valid PKCS#8 private key ({exc})") from None
+    key = _wrap_private(handle)
+    _check_expected(key.suite, expect_suite)
+    return key
+
+
+def load_public_key(pem: bytes, *, expect_suite: Suite | None = None) -> LongTermPublicKey:
+    """Load a SubjectPublicKeyInfo PEM public key (§12).
+
+    If ``expect_suite`` is given, a key of another suite is KEY_SUITE_MISMATCH.
+    """
+    blocks = _pem_blocks(pem)
+    labels = {label for label, _ in blocks}
+    if "PUBLIC KEY" not in labels and any(label.endswith("PRIVATE KEY") for label in labels):
+        raise KeyFileError("KEY_FILE_INVALID",
+                           "the file holds a private key; give the public key "
+                           "('openssl pkey -in KEY.pem -pubout -out PUB.pem')")
+    label, body = _only_block(blocks, ("PUBLIC KEY",), "public key",
+                              "expected a SubjectPublicKeyInfo key ('BEGIN PUBLIC KEY') "
+                              "as written by 'openssl pkey -pubout'")
+    der = _decode_body(label, body)
+    try:
+        handle = serialization.load_der_public_key(der)
+    except UnsupportedAlgorithm as exc:
+        raise KeyFileError("KEY_SUITE_MISMATCH",
+                           f"the public key is of an unsupported type ({exc}); {_NEEDS}") from None
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError("KEY_FILE_INVALID",
+                           f"not a valid SubjectPublicKeyInfo public key ({exc})") from None
+    key = _wrap_public(handle)
+    _check_expected(key.suite, expect_suite)
+    return key
+
+
+# ------------------------------------------------------------- generation, output
+
+def generate_private_key(suite: Suite) -> LongTermPrivateKey:
+    """A fresh long-term key for ``suite`` (§12)."""
+    if not isinstance(suite, Suite):
+        raise TypeError("suite must be a parley.suites.Suite")
+    if suite.number == SUITE_1.number:
+        handle = dsa.generate_private_key(key_size=2048)  # the library picks a 256-bit q
+    elif suite.number == SUITE_2.number:
+        handle = ec.generate_private_key(ec.SECP384R1())
+    else:
+        raise ValueError(f"unknown suite {suite.number}")
+    key = _wrap_private(handle)
+    _check_expected(key.suite, suite)
+    return key
+
+
+def private_key_pem(key: LongTermPrivateKey, password: bytes | None) -> bytes:
+    """PKCS#8 PEM of ``key``; encrypted (the library's best scheme) if a password is given."""
+    if password is None:
+        enc: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    else:
+        if not password:
+            raise ValueError("the password must not be empty (use None for no encryption)")
+        enc = serialization.BestAvailableEncryption(bytes(password))
+    return key.handle.private_bytes(serialization.Encoding.PEM,
+                                    serialization.PrivateFormat.PKCS8, enc)
+
+
+def public_key_pem(key: LongTermPublicKey | LongTermPrivateKey) -> bytes:
+    """SubjectPublicKeyInfo PEM of the (public half of the) key."""
+    handle = key.handle.public_key() if isinstance(key, LongTermPrivateKey) else key.handle
+    return handle.public_bytes(serialization.Encoding.PEM,
+                               serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(pub: LongTermPublicKey | LongTermPrivateKey) -> str:
+    """Display fingerprint: "SHA256:" + lowercase hex of SHA-256(SPKI DER) (§12)."""
+    return "SHA256:" + hash_("sha256", pub.spki_der).hex()
+
+
+__all__ = [
+    "LongTermPublicKey", "LongTermPrivateKey",
+    "load_private_key", "load_public_key", "generate_private_key",
+    "private_key_pem", "public_key_pem", "fingerprint",
+]

@@ -1,0 +1,129 @@
+"""Hashes, HMAC, HKDF and AES-256-CTR (§6 key schedule, §7.2 record encryption).
+
+All functions take and return ``bytes`` (any bytes-like input is accepted).
+Hash names are the suite's ``hash_name`` values: ``"sha256"`` and ``"sha384"``.
+An unknown name or a bad length raises ``ValueError``; nothing from the
+library escapes (see the package docstring).
+"""
+
+from __future__ import annotations
+
+import hmac as _std_hmac
+
+from cryptography.hazmat.primitives import hashes as _hashes
+from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher
+from cryptography.hazmat.primitives.ciphers import algorithms as _algorithms
+from cryptography.hazmat.primitives.ciphers import modes as _modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand as _HKDFExpand
+
+#: Output length in bytes of each hash Parley uses (Hlen of §3.1 / §6).
+HASH_LEN: dict[str, int] = {"sha256": 32, "sha384": 48}
+
+# Hash algorithm objects are stateless descriptors: one instance per name.
+_ALGORITHMS: dict[str, _hashes.HashAlgorithm] = {
+    "sha256": _hashes.SHA256(),
+    "sha384": _hashes.SHA384(),
+}
+
+AES256_KEY_LEN = 32
+AES_BLOCK_LEN = 16
+
+
+def _algorithm(name: str) -> _hashes.HashAlgorithm:
+    try:
+        return _ALGORITHMS[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown hash {name!r}; expected one of {sorted(_ALGORITHMS)}") from None
+
+
+def hash_(name: str, data: bytes) -> bytes:
+    """H(data) with the named hash (the suite hash H of §3.1)."""
+    h = _hashes.Hash(_algorithm(name))
+    h.update(data)
+    return h.finalize()
+
+
+def hmac(name: str, key: bytes, data: bytes) -> bytes:
+    """HMAC-H(key, data) (RFC 2104); the full, untruncated tag."""
+    alg = _algorithm(name)
+    try:
+        h = _hmac.HMAC(key, alg)
+        h.update(data)
+        return h.finalize()
+    except TypeError as exc:  # e.g. key or data not bytes-like
+        raise ValueError(f"hmac: {exc}") from None
+
+
+def hmac_verify(name: str, key: bytes, data: bytes, tag: bytes) -> bool:
+    """True iff ``tag`` equals HMAC-H(key, data).
+
+    The comparison is constant-time (``hmac.compare_digest``), as §13.3
+    states for record tags (§7.3) and handshake MACs (§5.3, §5.4).  A tag of the wrong
+    length simply does not verify.
+    """
+    expected = hmac(name, key, data)
+    try:
+        return _std_hmac.compare_digest(expected, bytes(tag))
+    except TypeError:
+        return False
+
+
+def hkdf_extract(name: str, salt: bytes | None, ikm: bytes) -> bytes:
+    """HKDF-Extract(salt, IKM) = HMAC-H(salt, IKM) (RFC 5869 §2.2; Parley §6).
+
+    An empty or absent salt means Hlen zero bytes, as RFC 5869 states.
+    """
+    _algorithm(name)
+    if not salt:
+        salt = bytes(HASH_LEN[name])
+    return hmac(name, salt, ikm)
+
+
+def hkdf_expand(name: str, prk: bytes, info: bytes, length: int) -> bytes:
+    """HKDF-Expand(PRK, info, L) (RFC 5869 §2.3; Parley §6).
+
+    ``length`` must be 1 .. 255 * Hlen (the RFC's limit).
+    """
+    alg = _algorithm(name)
+    hlen = HASH_LEN[name]
+    if not isinstance(length, int) or not 1 <= length <= 255 * hlen:
+        raise ValueError(f"hkdf_expand: length must be 1..{255 * hlen}, got {length!r}")
+    if len(prk) < hlen:
+        raise ValueError(f"hkdf_expand: PRK must be at least {hlen} bytes (RFC 5869 §2.3)")
+    try:
+        return _HKDFExpand(alg, length, bytes(info)).derive(prk)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"hkdf_expand: {exc}") from None
+
+
+def aes256_ctr(key: bytes, counter_block16: bytes, data: bytes) -> bytes:
+    """AES-256-CTR keystream XOR ``data`` (NIST SP 800-38A §6.5; Parley §7.2).
+
+    ``counter_block16`` is the initial 16-byte counter block; successive
+    blocks increment it as one 128-bit big-endian integer (OpenSSL's CTR
+    mode).  Encryption and decryption are the same operation.  Each call uses
+    a fresh context, so no keystream state is shared between records.
+
+    This is the per-record hot path: one context, one ``update`` (the library
+    writes the output directly), no extra copies; CTR's ``finalize`` produces
+    no bytes.
+    """
+    if len(key) != AES256_KEY_LEN:
+        raise ValueError(f"aes256_ctr: key must be {AES256_KEY_LEN} bytes, got {len(key)}")
+    if len(counter_block16) != AES_BLOCK_LEN:
+        raise ValueError(
+            f"aes256_ctr: counter block must be {AES_BLOCK_LEN} bytes, got {len(counter_block16)}")
+    try:
+        ctx = _Cipher(_algorithms.AES256(key), _modes.CTR(counter_block16)).encryptor()
+        out = ctx.update(data)
+        ctx.finalize()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"aes256_ctr: {exc}") from None
+    return out
+
+
+__all__ = [
+    "HASH_LEN", "AES256_KEY_LEN", "AES_BLOCK_LEN",
+    "hash_", "hmac", "hmac_verify", "hkdf_extract", "hkdf_expand", "aes256_ctr",
+]
