@@ -87,3 +87,17 @@ def markdown_table() -> str:
     for event, (nxt, sends) in DONE_ROWS.items():
         lines.append(f"| both | DONE | {event} | {nxt.value} | {sends or '—'} |")
     return "\n".join(lines)
+
+
+def diagram() -> str:
+    """§9.2's diagram: each role's path through the table, one line per transition."""
+    lines = []
+    for role in Role:
+        lines.append(f"{role.value}:")
+        for (r, state, event), (nxt, sends) in TRANSITIONS.items():
+            if r is role:
+                out = f" / sends {sends}" if sends and event.startswith("recv") else ""
+                lines.append(f"  {state.value:<13} --{event}{out}--> {nxt.value}")
+        lines.append("  (any state but DONE, FAILED) --error / sends ABORT, recv ABORT, "
+                     "end of transport--> FAILED")
+    return "\n".join(lines)
