@@ -104,13 +104,14 @@ class _Session:
                 return events
             self._reader.feed(data)
             while self.state is not State.DONE:
-                body = self._reader.next_frame(self._frame_limit())
+                body = self._reader.next_view(self._frame_limit())
                 if body is None:
                     break
                 self._handle(body, events)
             if self.state is State.DONE and self._reader.pending:
                 raise RemoteProtocolError("UNEXPECTED_MESSAGE",
                                           "a frame followed the end of the session")
+            self._reader.release()  # the caller may reuse ``data`` once we return
         except ParleyError as exc:
             self._fail(exc, events)
         except Exception as exc:  # never leak a library exception (§11)
@@ -124,6 +125,19 @@ class _Session:
             return
         self._fail(RemoteProtocolError("TRUNCATED",
                                        f"transport ended in state {self.state.value}"), [])
+
+    def abort(self, error: str, detail: str = "") -> None:
+        """The application gives up: the failure rule (§9.3) for an error it detected.
+
+        For example a shell's timeout (``TIMEOUT``, §13.2) or an application
+        header the application cannot accept (§14).  ``error`` is a registry
+        name (§11); a local one is sent as ``INTERNAL_ERROR``.  Raises the
+        error, like every failure; ``data_to_send()`` then holds the ABORT.
+        In DONE there is nothing left to abort: the error is raised, nothing
+        is sent.
+        """
+        self._check_alive()
+        self._fail(ParleyError(error, detail), [])
 
     # -- machinery ---------------------------------------------------------
 
@@ -157,7 +171,8 @@ class _Session:
         self._trace(f"sent {TYPE_NAMES[mtype]}", body)
         return body
 
-    def _handle(self, body: bytes, events: list[Event]) -> None:
+    def _handle(self, body: memoryview, events: list[Event]) -> None:
+        body = bytes(body)
         item = frames.decode_body(body)
         mtype = frames.message_type(item)
         name = TYPE_NAMES.get(mtype)
@@ -324,7 +339,7 @@ class Emitter(_Session):
         size = self.config.chunk_size
         for start in range(0, len(view), size):
             self._step("send DATA")
-            chunk = bytes(view[start:start + size])
+            chunk = view[start:start + size]  # read once by the cipher, not kept
             if self._trace_fn is not None:
                 self._trace(f"CB({self._seq})", records.counter_block(self._seq))
                 self._trace(f"MacInput head({self._seq})", records.mac_input_head(
@@ -417,6 +432,18 @@ class Receiver(_Session):
         self._step("recv E_AUTH")
         self._start_data_phase(ks.th_next(suite, th_3, m3), header)
         events.append(HandshakeComplete(suite.number, self.transcript_hash, self.id_e, header))
+
+    def _handle(self, body: memoryview, events: list[Event]) -> None:
+        # Fast path: a DATA record in its deterministic encoding skips the
+        # general decoder (records.parse_data_body says why that is exact).
+        if self.state is State.STREAMING:
+            fields = records.parse_data_body(body)
+            if fields is not None:
+                if self._trace_fn is not None:
+                    self._trace("received DATA", bytes(body))
+                self._on_data(body, fields, events)
+                return
+        super()._handle(body, events)
 
     def _on_data(self, body: bytes, f: dict, events: list[Event]) -> None:
         """Processing of DATA (§7.3)."""

@@ -40,43 +40,87 @@ LENGTH_PREFIX = 4
 
 
 class FrameReader:
-    """Reassembles frames from a byte stream (§4.1)."""
+    """Reassembles frames from a byte stream (§4.1).
+
+    Bytes passed to ``feed`` are borrowed, not copied: a frame that lies whole
+    inside them is returned as a view of them (``next_view``), and only the
+    incomplete frame at the end is copied into the reader's own buffer (by
+    ``release``, or by the next ``feed``).  Each byte is therefore copied at
+    most once, and a whole record is never copied at all.
+    """
 
     def __init__(self) -> None:
-        self._buf = bytearray()
+        self._buf = bytearray()        # the start of an incomplete frame (owned)
+        self._view = memoryview(b"")   # fed bytes not yet consumed (borrowed)
 
-    def feed(self, data: bytes) -> None:
-        self._buf += data
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        self.release()
+        view = memoryview(data)
+        self._view = view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+    def release(self) -> None:
+        """Copy the unconsumed fed bytes into the reader and drop the borrowed view.
+
+        Call before the caller may reuse the buffer it fed.
+        """
+        if self._view:
+            self._buf += self._view
+        self._view = memoryview(b"")
 
     @property
     def pending(self) -> int:
-        """Bytes buffered that are not yet a whole frame."""
-        return len(self._buf)
+        """Bytes received that are not yet part of a returned frame."""
+        return len(self._buf) + len(self._view)
 
-    def next_frame(self, limit: int) -> bytes | None:
+    def next_view(self, limit: int) -> memoryview | None:
         """The next whole body, or None if more bytes are needed.
 
+        The view is valid until the next ``feed``, ``release`` or ``clear``.
         The declared length is checked against ``limit`` as soon as the 4-byte
         prefix is in, before the body is waited for or buffered (§4.1, §10).
         """
+        view = self._view
         buf = self._buf
+        if not buf:
+            if len(view) < LENGTH_PREFIX:
+                return None
+            end = LENGTH_PREFIX + self._declared(view, limit)
+            if len(view) < end:
+                return None
+            self._view = view[end:]
+            return view[LENGTH_PREFIX:end]
         if len(buf) < LENGTH_PREFIX:
+            take = LENGTH_PREFIX - len(buf)
+            buf += view[:take]
+            view = self._view = view[take:]
+            if len(buf) < LENGTH_PREFIX:
+                return None
+        need = LENGTH_PREFIX + self._declared(buf, limit) - len(buf)
+        buf += view[:need]
+        self._view = view[need:]
+        if len(view) < need:
             return None
-        n = int.from_bytes(buf[:LENGTH_PREFIX], "big")
+        self._buf = bytearray()
+        return memoryview(buf)[LENGTH_PREFIX:]
+
+    def next_frame(self, limit: int) -> bytes | None:
+        """Like ``next_view``, as ``bytes`` of its own."""
+        body = self.next_view(limit)
+        return None if body is None else bytes(body)
+
+    @staticmethod
+    def _declared(prefix, limit: int) -> int:
+        n = int.from_bytes(prefix[:LENGTH_PREFIX], "big")
         if n > limit:
             raise RemoteProtocolError(
                 "FRAME_TOO_LARGE", f"declared frame length {n} exceeds the limit {limit}")
         if n == 0:
             raise RemoteProtocolError("DECODE_ERROR", "empty frame body")
-        end = LENGTH_PREFIX + n
-        if len(buf) < end:
-            return None
-        body = bytes(buf[LENGTH_PREFIX:end])
-        del buf[:end]
-        return body
+        return n
 
     def clear(self) -> None:
-        self._buf.clear()
+        self._buf = bytearray()
+        self._view = memoryview(b"")
 
 
 def frame(body: bytes) -> bytes:

@@ -103,6 +103,55 @@ def seal_data(keys: RecordKeys, seq: int, offset: int, chunk: bytes) -> bytes:
     return b"".join((n.to_bytes(LENGTH_PREFIX, "big"), head, ct, tail))
 
 
+_BSTR_ARG = {0x58: (1, 24), 0x59: (2, 0x100), 0x5A: (4, 0x10000)}
+_UINT_ARG = {0x18: (1, 24), 0x19: (2, 0x100), 0x1A: (4, 0x10000), 0x1B: (8, 0x100000000)}
+
+
+def parse_data_body(body) -> dict[int, object] | None:
+    """The fields of a DATA body written in its one deterministic encoding, or None.
+
+    The Receiver's fast path (§4.2, §7.3): a body that is byte for byte the
+    deterministic CBOR of ``{0: 4, 5: ct, 6: tag, 7: seq}`` with a non-empty
+    ``ct`` and a 32-byte ``tag`` is exactly a body that the general decoder
+    and the schema check (§4.3) accept as DATA, so it may skip them.  Every
+    other body, valid or not, gets None and goes the general way, which names
+    its error.  ``ct`` is returned as a view of ``body`` (no copy).
+    """
+    n = len(body)
+    if n < 42 or body[0] != 0xA4 or body[1] != K_TYPE or body[2] != DATA or body[3] != K_CT:
+        return None
+    ai = body[4]
+    if 0x41 <= ai <= 0x57:
+        length, pos = ai - 0x40, 5
+    else:
+        width, smallest = _BSTR_ARG.get(ai, (0, 0))
+        if not width:
+            return None
+        pos = 5 + width
+        length = int.from_bytes(body[5:pos], "big")
+        if length < smallest:
+            return None
+    ct_end = pos + length
+    p = ct_end + 3 + TAG_LEN          # the seq key
+    if p + 2 > n or body[ct_end] != K_MAC or body[ct_end + 1] != 0x58 \
+            or body[ct_end + 2] != TAG_LEN or body[p] != K_SEQ:
+        return None
+    head = body[p + 1]
+    if head < 24:
+        seq, end = head, p + 2
+    else:
+        width, smallest = _UINT_ARG.get(head, (0, 0))
+        end = p + 2 + width
+        if not width or end > n:
+            return None
+        seq = int.from_bytes(body[p + 2:end], "big")
+        if seq < smallest:
+            return None
+    if end != n:
+        return None
+    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: bytes(body[ct_end + 3:p]), K_SEQ: seq}
+
+
 def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) -> bytes:
     """Processing steps 2-5 of DATA (§7.3): check, verify, then decrypt."""
     ct, tag, seq = fields[K_CT], fields[K_MAC], fields[K_SEQ]

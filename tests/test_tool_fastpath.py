@@ -1,0 +1,157 @@
+"""The Receiver's fast paths (records.parse_data_body, the borrowing FrameReader)
+against the general decoder and an independent reading of §4.1.
+
+The tool feeds the core with views of a buffer it reuses; these tests check
+that the fast paths accept exactly what the general path accepts, with the
+same fields, and that nothing the core keeps aliases the caller's buffer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from parley import cbor, frames, records
+from parley.errors import RemoteProtocolError
+from parley.events import Data, EndOfStream
+from helpers import make_pair, handshake
+
+
+def general(body: bytes):
+    """DATA fields by the general path: decode (§4.2), type and schema (§4.3)."""
+    try:
+        item = frames.decode_body(body)
+        if frames.message_type(item) != frames.DATA:
+            return None
+        return frames.check_schema(frames.DATA, item)
+    except RemoteProtocolError:
+        return None
+
+
+def data_body(ct: bytes, seq: int, tag: bytes = b"\x11" * 32) -> bytes:
+    return cbor.encode({0: 4, 5: ct, 6: tag, 7: seq})
+
+
+LENGTHS = [1, 2, 23, 24, 255, 256, 65535, 65536, 262144]
+SEQS = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1]
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("seq", SEQS)
+def test_canonical_bodies_take_the_fast_path(length, seq):
+    body = data_body(bytes(range(256)) * (length // 256) + bytes(length % 256), seq)
+    fast = records.parse_data_body(memoryview(body))
+    assert fast is not None
+    assert {k: bytes(v) if isinstance(v, memoryview) else v for k, v in fast.items()} == general(body)
+
+
+def _non_canonical_variants(ct: bytes, seq: int) -> list[bytes]:
+    """Bodies that are not the deterministic encoding of a DATA map (built by hand)."""
+    tag = b"\x22" * 32
+    head_ct = b"\x58" + bytes([len(ct)]) if len(ct) < 24 else b"\x5a" + len(ct).to_bytes(4, "big")
+    return [
+        # ct length in a longer head than needed (§4.2: not shortest form)
+        b"\xa4\x00\x04\x05" + head_ct + ct + b"\x06\x58\x20" + tag + b"\x07" + bytes([seq]),
+        # seq in a longer head than needed
+        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07\x18" + bytes([seq]),
+        # keys out of order (tag before ct)
+        b"\xa4\x00\x04\x06\x58\x20" + tag + b"\x05" + bytes([0x40 | len(ct)]) + ct + b"\x07" + bytes([seq]),
+        # an extra key (5 entries)
+        b"\xa5\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07"
+        + bytes([seq]) + b"\x08\x00",
+        # empty ct (SCHEMA_VIOLATION on the general path)
+        b"\xa4\x00\x04\x05\x40\x06\x58\x20" + tag + b"\x07" + bytes([seq]),
+        # a 31-byte tag
+        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x1f" + tag[:31] + b"\x07" + bytes([seq]),
+        # trailing byte
+        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07" + bytes([seq]) + b"\x00",
+        # FINAL-shaped body
+        cbor.encode({0: 5, 6: tag, 7: seq, 8: 3}),
+    ]
+
+
+def test_non_canonical_bodies_go_the_general_way():
+    for body in _non_canonical_variants(b"abc", 5):
+        assert records.parse_data_body(body) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(ct=st.binary(min_size=1, max_size=300), seq=st.integers(0, 2**64 - 1),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+       cut=st.integers(-3, 3))
+def test_fast_path_never_disagrees_with_the_general_path(ct, seq, edits, cut):
+    body = bytearray(data_body(ct, seq))
+    for pos, value in edits:
+        body[pos % len(body)] = value
+    if cut < 0:
+        del body[cut:]
+    else:
+        body += bytes(cut)
+    body = bytes(body)
+    fast = records.parse_data_body(body)
+    slow = general(body)
+    if fast is not None:
+        assert slow is not None
+        assert {k: bytes(v) if isinstance(v, memoryview) else v for k, v in fast.items()} == slow
+
+
+def model_frames(stream: bytes, limit: int):
+    """An independent reading of §4.1: the bodies in order."""
+    out, i = [], 0
+    while len(stream) - i >= 4:
+        n = int.from_bytes(stream[i:i + 4], "big")
+        assert 0 < n <= limit
+        if len(stream) - i - 4 < n:
+            break
+        out.append(stream[i + 4:i + 4 + n])
+        i += 4 + n
+    return out
+
+
+def test_borrowing_reader_with_a_reused_buffer():
+    """Fed from one buffer that the caller overwrites after every call, the
+    reader still returns every body intact (it copies what it keeps)."""
+    rng = random.Random(5)
+    bodies = [os.urandom(rng.choice((1, 3, 100, 5000, 70000))) for _ in range(60)]
+    stream = b"".join(len(b).to_bytes(4, "big") + b for b in bodies)
+    reader = frames.FrameReader()
+    scratch = bytearray(1 << 17)
+    got, i = [], 0
+    while i < len(stream):
+        n = rng.choice((1, 2, 3, 4, 5, 77, 4096, 1 << 16, 1 << 17))
+        piece = stream[i:i + n]
+        scratch[:len(piece)] = piece
+        reader.feed(memoryview(scratch)[:len(piece)])
+        while (body := reader.next_view(1 << 20)) is not None:
+            got.append(bytes(body))
+        reader.release()
+        scratch[:len(piece)] = b"\xee" * len(piece)  # the caller reuses its buffer
+        i += n
+    assert got == model_frames(stream, 1 << 20) == bodies
+
+
+def test_receiver_fed_from_a_reused_buffer(keypairs):
+    """A whole session through one reused receive buffer delivers the message intact."""
+    e, r = make_pair(keypairs, 2, chunk=1000)
+    handshake(e, r)
+    message = os.urandom(123_457)
+    e.send_data(message)
+    e.end_stream()
+    stream = e.data_to_send()
+    scratch = bytearray(4093)
+    delivered, ended = [], None
+    for i in range(0, len(stream), len(scratch)):
+        piece = stream[i:i + len(scratch)]
+        scratch[:len(piece)] = piece
+        for ev in r.receive_data(memoryview(scratch)[:len(piece)]):
+            if isinstance(ev, Data):
+                delivered.append(ev.data)
+            elif isinstance(ev, EndOfStream):
+                ended = ev
+        scratch[:] = bytes(len(scratch))
+    assert ended is not None and ended.total == len(message)
+    assert hashlib.sha256(b"".join(delivered)).digest() == hashlib.sha256(message).digest()
