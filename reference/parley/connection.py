@@ -214,8 +214,16 @@ class _Session:
     def _derive(self, name: str, context: bytes) -> bytearray:
         key = ks.derive(self.suite, self._prk, name, context)
         self._hs_keys.append(key)
+        self._trace_info(name, context)
         self._trace(name, bytes(key))
         return key
+
+    def _trace_info(self, name: str, context: bytes) -> None:
+        """Trace the HKDF-Expand info bytes of one key of §6 (vectors only)."""
+        if self._trace_fn is not None:
+            label, length = ks.KEYS[name]
+            length = self.suite.hash_len if length is None else length
+            self._trace(f"info({name})", ks.kdf_info(label, context, length))
 
     def _start_data_phase(self, th_4: bytes, app_header: bytes) -> None:
         """TH_4 and the data-phase keys (§5.4, §6)."""
@@ -226,6 +234,7 @@ class _Session:
         data_keys = [ks.derive(self.suite, self._prk, name, th_4)
                      for name in ("K_data", "MK_data", "MK_ack")]
         for name, key in zip(("K_data", "MK_data", "MK_ack"), data_keys):
+            self._trace_info(name, th_4)
             self._trace(name, bytes(key))
         self._keys = records.RecordKeys(*data_keys, ad)
         self._wipe_handshake()
