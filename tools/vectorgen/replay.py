@@ -14,6 +14,7 @@ them) and by the tests (to confirm every committed vector against the reference)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from parley import Emitter, Receiver, SessionConfig, keys
 from parley.entropy import FixedEntropy
@@ -42,13 +43,22 @@ class Outcome:
     after_failure: list[bytes] = field(default_factory=list)  # frames sent after failing (ABORT)
 
 
+@lru_cache(maxsize=None)
+def _private(pem: str) -> keys.LongTermPrivateKey:
+    return keys.load_private_key(pem.encode(), None)
+
+
+@lru_cache(maxsize=None)
+def _public(pem: str) -> keys.LongTermPublicKey:
+    return keys.load_public_key(pem.encode())
+
+
 class Player:
     """One party of a session, driven frame by frame."""
 
     def __init__(self, role: str, own_pem: str, peer_spki_pem: str, draws: list[dict],
                  *, app_header: bytes = b"", message: bytes = b"", chunk: int = 32) -> None:
-        own = keys.load_private_key(own_pem.encode(), None)
-        peer = keys.load_public_key(peer_spki_pem.encode())
+        own, peer = _private(own_pem), _public(peer_spki_pem)  # parsed once per key
         values: dict[str, list[bytes]] = {}
         for d in draws:
             values.setdefault(d["purpose"], []).append(bytes.fromhex(d["value"]))
