@@ -269,7 +269,7 @@ class _FirstDrawInvalid:
         return self.inner.draw(purpose, n)
 
 
-def _zero_z_seed(suite: Suite) -> bytes:
+def _zero_z_seed(suite: Suite) -> tuple[bytes, int]:
     """The first seed "parley-v1-vectors/zero-Z/suite<N>/<i>" whose Z starts with a zero byte."""
     impl = groups._IMPL[suite.number]
     i = 0
@@ -283,7 +283,7 @@ def _zero_z_seed(suite: Suite) -> bytes:
         peer = groups.validate_public(suite, secrets["R"][1])
         z = groups.exchange(suite, secrets["E"][0], peer)
         if z[0] == 0:
-            return seed
+            return seed, i
         i += 1
 
 
@@ -310,13 +310,14 @@ def generate(suite: Suite) -> list[dict]:
                     e_entropy=SeededEntropy(seed, "E"), r_entropy=SeededEntropy(seed, "R"))
         tests.append(vector(suite.number * 100 + number, s, comment, flags))
     # 8: a DH output with a leading zero byte (§3.4: Z keeps its leading zeros).
-    seed = _zero_z_seed(suite)
+    seed, counter = _zero_z_seed(suite)
     s = Session(suite, header=b"", message=message_bytes(CHUNK + 3), chunk=CHUNK,
                 e_entropy=SeededEntropy(seed, "E"), r_entropy=SeededEntropy(seed, "R"))
     assert s.both("Z")[0] == 0
     tests.append(vector(suite.number * 100 + 8, s,
                         "the DH output Z starts with a zero byte, kept in the fixed-length "
-                        "encoding (§3.4); an implementation that strips it derives other keys",
+                        "encoding (§3.4); an implementation that strips it derives other keys "
+                        f"(found at seed counter {counter})",
                         ["LeadingZeroZ"]))
     # 9: the first ephemeral draw of each party is out of range and drawn again (§3.5).
     invalid = bytes(suite.eph_secret_len) if suite.number == 1 else b"\xff" * suite.eph_secret_len
