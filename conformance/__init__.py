@@ -1,0 +1,9 @@
+"""The Parley conformance runner (spec/adapter.md).
+
+``conformance run ./my-adapter`` drives an implementation of Parley through a
+small stdin/stdout adapter: vector cases replay the test vectors, live cases
+play the other role with a deliberately misbehaving reference peer, and
+``conformance interop`` puts two implementations in sessions with each other.
+"""
+
+__version__ = "1.0.0"

@@ -1,0 +1,1 @@
+"""Adapters shipped with the conformance suite (spec/adapter.md): the reference's."""

@@ -1,0 +1,217 @@
+"""The reference implementation's conformance adapter (spec/adapter.md).
+
+A thin stdin/stdout shell around the sans-IO core ``parley``: it reads
+requests (adapter §2.2), keeps one ``Emitter`` or ``Receiver`` per session,
+calls the operations of parley §8, and writes one reply per request.  It is
+also the model for adapters of other implementations (adapter §6.1): framing,
+a session table, key loading, injected randomness and the mapping of errors
+to registry names are all there is to it.
+
+Run it as ``python -m conformance.adapters.reference_adapter``; stdout carries
+only adapter messages, logs go to stderr (adapter §2.1).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import parley
+from parley import Emitter, FixedEntropy, ParleyError, Receiver, SessionConfig, SystemEntropy, cbor
+from parley import keys as keyfiles
+from parley.events import Acknowledged, Data, EndOfStream, HandshakeComplete
+
+MAGIC = "parley-adapter"
+VERSION = 1                       # adapter §1.3
+MAX_MESSAGE = 16 << 20            # the largest message we take in start (adapter §3.2)
+MAX_REQUEST = MAX_MESSAGE + (1 << 20)
+
+
+class BadRequest(Exception):
+    """The request is malformed (adapter §3.9)."""
+
+
+class Session:
+    """One Parley session and, for the Emitter, the message it will send (adapter §4.1)."""
+
+    def __init__(self, req: dict, key_cache: dict) -> None:
+        role = req.get("role")
+        if role not in ("emitter", "receiver"):
+            raise BadRequest(f"role must be 'emitter' or 'receiver', got {role!r}")
+        own = _private_key(req.get("own_key"), key_cache)
+        peer = _public_key(req.get("peer_key"), key_cache)
+        if own.suite.number != req.get("suite") or peer.suite.number != req.get("suite"):
+            raise BadRequest(f"the keys are for suite {own.suite.number}/{peer.suite.number}, "
+                             f"the request says suite {req.get('suite')!r}")
+        draws = req.get("entropy")
+        if draws is None:
+            entropy = SystemEntropy()
+        else:  # adapter §4.4: every draw, in order; per purpose the order is what matters
+            queues: dict[str, list[bytes]] = {}
+            for d in draws:
+                queues.setdefault(d["purpose"], []).append(d["value"])
+            entropy = FixedEntropy(queues)
+        self.role = role
+        emitter = role == "emitter"
+        self.message = req.get("message", b"") if emitter else b""
+        config = SessionConfig(
+            own, peer, entropy,
+            deterministic_signatures=bool(req.get("deterministic_signatures")),
+            app_header=req.get("app_header", b"") if emitter else b"",
+            chunk_size=req.get("chunk_size", 0) if emitter else 1 << 16)
+        self.party = Emitter(config) if role == "emitter" else Receiver(config)
+
+    def start(self) -> list:
+        if self.role == "emitter":
+            self.party.start()
+        return []
+
+    def feed(self, data: bytes) -> list:
+        events = self.party.receive_data(data)
+        if self.role == "emitter" and any(isinstance(e, HandshakeComplete) for e in events):
+            # adapter §4.1: the whole message follows E_AUTH in the same flight.
+            self.party.send_data(self.message)
+            self.party.end_stream()
+        return events
+
+    def eof(self) -> list:
+        self.party.receive_eof()
+        return []
+
+
+def _private_key(pem, cache: dict):
+    if not isinstance(pem, str):
+        raise BadRequest("own_key must be a PEM text string")
+    if pem not in cache:
+        cache[pem] = keyfiles.load_private_key(pem.encode(), None)
+    return cache[pem]
+
+
+def _public_key(pem, cache: dict):
+    if not isinstance(pem, str):
+        raise BadRequest("peer_key must be a PEM text string")
+    if pem not in cache:
+        cache[pem] = keyfiles.load_public_key(pem.encode())
+    return cache[pem]
+
+
+def _result(req: dict, session: Session, call) -> dict:
+    """Run one operation and build the result reply (adapter §3.7)."""
+    error = None
+    try:
+        events = call()
+    except ParleyError as exc:
+        events = getattr(exc, "events", [])
+        error = {"name": exc.error.name, "number": exc.error.number, "detail": exc.detail}
+    released = b"".join(e.data for e in events if isinstance(e, Data))
+    reported = []
+    for e in events:
+        if isinstance(e, HandshakeComplete):
+            reported.append({"type": "handshake_complete", "transcript_hash": e.transcript_hash,
+                             "app_header": e.app_header})
+        elif isinstance(e, EndOfStream):
+            reported.append({"type": "end_of_stream", "total": e.total})
+        elif isinstance(e, Acknowledged):
+            reported.append({"type": "acknowledged", "total": e.total})
+    state = session.party.state.value
+    status = {"DONE": "done", "FAILED": "failed"}.get(state, "running")
+    return {"type": "result", "id": req["id"], "session": req["session"],
+            "out": session.party.data_to_send(), "released": released, "events": reported,
+            "status": status, "error": error}
+
+
+class Adapter:
+    """The request dispatcher (adapter §3.1)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[int, Session] = {}
+        self.key_cache: dict[str, object] = {}
+
+    def hello(self) -> dict:
+        return {"type": "hello", "magic": MAGIC, "version": VERSION,
+                "implementation": f"parley-reference {parley.__version__} (Python)",
+                "roles": ["emitter", "receiver"], "suites": [1, 2],
+                "injected_randomness": True, "deterministic_signatures": True,
+                "max_message": MAX_MESSAGE}
+
+    def handle(self, req: dict) -> dict:
+        rid = req.get("id")
+        try:
+            kind = req.get("type")
+            if kind == "start":
+                if req.get("session") in self.sessions:
+                    raise BadRequest(f"session {req.get('session')!r} already exists")
+                try:
+                    session = Session(req, self.key_cache)
+                except ParleyError as exc:  # a key the reference refuses (parley §12)
+                    raise BadRequest(f"{exc.error.name}: {exc.detail}") from None
+                self.sessions[req["session"]] = session
+                return _result(req, session, session.start)
+            if kind == "close":
+                self.sessions.pop(req.get("session"), None)
+                return {"type": "closed", "id": rid, "session": req.get("session")}
+            if kind in ("feed", "eof"):
+                session = self.sessions.get(req.get("session"))
+                if session is None:
+                    return {"type": "error", "id": rid, "code": "unknown_session",
+                            "message": f"no session {req.get('session')!r}"}
+                if kind == "feed":
+                    data = req.get("data")
+                    if not isinstance(data, bytes):
+                        raise BadRequest("feed: data must be a byte string")
+                    return _result(req, session, lambda: session.feed(data))
+                return _result(req, session, session.eof)
+            raise BadRequest(f"unknown request type {kind!r}")
+        except BadRequest as exc:
+            return {"type": "error", "id": rid, "code": "bad_request", "message": str(exc)}
+        except Exception as exc:  # never die on a request; say what went wrong
+            return {"type": "error", "id": rid, "code": "internal",
+                    "message": f"{type(exc).__name__}: {exc}"}
+
+
+def read_exact(stream, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def serve(stdin, stdout, adapter: Adapter | None = None) -> int:
+    """The main loop (adapter §2.4): hello, then one reply per request until end of input."""
+    adapter = adapter or Adapter()
+
+    def write(msg: dict) -> None:
+        body = cbor.encode(msg)
+        stdout.write(len(body).to_bytes(4, "big") + body)
+        stdout.flush()
+
+    write(adapter.hello())
+    while True:
+        head = read_exact(stdin, 4)
+        if head is None:
+            return 0
+        n = int.from_bytes(head, "big")
+        if not 0 < n <= MAX_REQUEST:
+            print(f"reference adapter: request length {n} refused", file=sys.stderr)
+            return 1
+        body = read_exact(stdin, n)
+        if body is None:
+            return 0
+        try:
+            req = cbor.decode(body, max_depth=3, max_items=64)
+            if not isinstance(req, dict):
+                raise ValueError("request is not a map")
+        except (cbor.CBORError, ValueError) as exc:
+            write({"type": "error", "id": None, "code": "bad_request", "message": str(exc)})
+            continue
+        write(adapter.handle(req))
+
+
+def main() -> int:
+    return serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The ``conformance`` command (spec/adapter.md).
+
+    conformance run [ADAPTER]        vector and live cases against one adapter
+                                     (default: the bundled reference adapter)
+    conformance interop A B          A and B in sessions with each other
+
+ADAPTER is a path to an executable or a command line ("python3 my_adapter.py").
+Exit status: 0 when every case passes, 1 when any fails, 2 for a usage or
+harness error (adapter §5.3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import sys
+
+from . import adapter_protocol as ap
+from . import report, runner
+from .cases import interop as interop_cases
+from .cases import live as live_cases
+from .cases import vectors as vector_cases
+
+REFERENCE = [sys.executable, "-m", "conformance.adapters.reference_adapter"]
+
+
+def adapter_command(arg: str | None) -> list[str]:
+    """The argv of an adapter given as a path or a command line."""
+    if arg is None:
+        return list(REFERENCE)
+    if os.path.exists(arg):
+        if os.path.isdir(arg):
+            raise runner.UsageError(f"{arg} is a directory; give the adapter executable (for "
+                                    "example ./my-impl/adapter) or a command line")
+        if not os.access(arg, os.X_OK):
+            raise runner.UsageError(f"{arg} is not executable: chmod +x it, or give the "
+                                    f"interpreter, as in: conformance run 'python3 {arg}'")
+        return [os.path.abspath(arg)]
+    try:
+        words = shlex.split(arg)
+    except ValueError as exc:
+        raise runner.UsageError(f"cannot parse the adapter command line {arg!r}: {exc}") from None
+    if not words:
+        raise runner.UsageError("empty adapter command")
+    if not (os.path.exists(words[0]) or shutil.which(words[0])):
+        raise runner.UsageError(f"cannot find {words[0]!r}: give a path to the adapter "
+                                "executable or a command line whose first word is a program")
+    return words
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="conformance",
+                                description="Parley conformance runner (spec/adapter.md)")
+    sub = p.add_subparsers(dest="command", metavar="{run,interop}")
+    sub.required = True
+
+    def common(sp):
+        sel = sp.add_argument_group("selection (adapter §5.5)")
+        sel.add_argument("-k", dest="patterns", action="append", default=[], metavar="GLOB",
+                         help="run cases whose id matches GLOB (a plain word: any id containing "
+                              "it); repeatable")
+        sel.add_argument("--suite", type=int, choices=(1, 2))
+        sel.add_argument("--role", choices=("emitter", "receiver"),
+                         help="cases where the implementation plays this role")
+        sel.add_argument("--list", action="store_true", help="list the selected case ids and exit")
+        sel.add_argument("--expected-failures", metavar="FILE",
+                         help="xfail/skip entries (adapter §5.5)")
+        ex = sp.add_argument_group("execution (adapter §5.1)")
+        ex.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="adapter processes in parallel (default: the number of CPUs)")
+        ex.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                        help="per-reply timeout in seconds (default 5)")
+        ex.add_argument("--case-timeout", type=float, default=30.0, metavar="S",
+                        help="per-case timeout in seconds (default 30)")
+        ex.add_argument("--startup-timeout", type=float, default=20.0, metavar="S",
+                        help="time allowed for the adapter's hello (default 20)")
+        ex.add_argument("--max-reply", type=int, default=ap.DEFAULT_MAX_REPLY, metavar="BYTES",
+                        help=argparse.SUPPRESS)
+        out = sp.add_argument_group("reports")
+        out.add_argument("--json", metavar="FILE", help="write every result as JSON")
+        out.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+        out.add_argument("-v", "--verbose", action="store_true",
+                         help="show every failure in full, and skipped/unsupported cases")
+        out.add_argument("--no-progress", action="store_true", help="no live progress line")
+
+    r = sub.add_parser("run", help="run vector and live cases against one adapter",
+                       description="Run the conformance cases against ADAPTER (default: the "
+                                   "bundled reference adapter).")
+    r.add_argument("adapter", nargs="?", metavar="ADAPTER",
+                   help="adapter executable or command line (default: the reference)")
+    r.add_argument("--kind", action="append", choices=("vector", "live"), default=[],
+                   help="only these kinds of case; repeatable")
+    r.add_argument("--vectors", metavar="DIR",
+                   help="folder with parley_v1_sessions.json and parley_v1_negative.json "
+                        "(default: $PARLEY_VECTORS, ./vectors, or the source checkout's)")
+    common(r)
+    i = sub.add_parser("interop", help="run two adapters in sessions with each other",
+                       description="Run A and B in sessions with each other, each in both roles, "
+                                   "in both suites.")
+    i.add_argument("adapter_a", metavar="A")
+    i.add_argument("adapter_b", metavar="B")
+    common(i)
+    return p
+
+
+def _rerun(args, case_id: str) -> str:
+    words = ["conformance", args.command]
+    if args.command == "run":
+        if args.adapter is not None:
+            words.append(args.adapter)
+        if args.vectors:
+            words += ["--vectors", args.vectors]
+    else:
+        words += [args.adapter_a, args.adapter_b]
+    for flag, value, default in (("--timeout", args.timeout, 5.0),
+                                 ("--case-timeout", args.case_timeout, 30.0),
+                                 ("--startup-timeout", args.startup_timeout, 20.0)):
+        if value != default:
+            words += [flag, f"{value:g}"]
+    words += ["-k", case_id]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def collect(args) -> tuple[list, list[str]]:
+    """All cases of the command, and warnings."""
+    warnings: list[str] = []
+    if args.command == "interop":
+        return interop_cases.cases(), warnings
+    kinds = set(args.kind) or {"vector", "live"}
+    cases = []
+    if "vector" in kinds:
+        folder = vector_cases.find_vectors(args.vectors)
+        if folder is None or not (folder / vector_cases.SESSIONS).is_file():
+            msg = ("no test vectors found (looked for --vectors, $PARLEY_VECTORS, ./vectors and "
+                   "the source checkout); vector cases are not run")
+            if args.vectors or args.kind:
+                raise runner.UsageError(msg.replace("; vector cases are not run", "") +
+                                        (f": {args.vectors} has no "
+                                         f"{vector_cases.SESSIONS}" if args.vectors else ""))
+            warnings.append(msg)
+        else:
+            try:
+                cases += vector_cases.cases(folder)
+            except (OSError, ValueError, KeyError) as exc:
+                raise runner.UsageError(f"cannot read the vectors in {folder}: {exc}") from None
+    if "live" in kinds:
+        cases += live_cases.cases()
+    return cases, warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _main(args)
+    except runner.UsageError as exc:
+        print(f"conformance: {exc}", file=sys.stderr)
+        return 2
+    except runner.HarnessError as exc:
+        print(f"conformance: cannot run: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return 2
+
+
+def _main(args) -> int:
+    if args.jobs < 1:
+        raise runner.UsageError("--jobs must be at least 1")
+    for name in ("timeout", "case_timeout", "startup_timeout"):
+        if getattr(args, name) <= 0:
+            raise runner.UsageError(f"--{name.replace('_', '-')} must be positive")
+    expectations = (runner.load_expected_failures(args.expected_failures)
+                    if args.expected_failures else [])
+    all_cases, warnings = collect(args)
+    selected = runner.select(all_cases, patterns=args.patterns, suite=args.suite, role=args.role)
+    if args.list:
+        for c in selected:
+            print(f"{c.id}\t{c.title}" if args.verbose else c.id)
+        return 0
+    for w in warnings:
+        print(f"conformance: warning: {w}", file=sys.stderr)
+    if not selected:
+        raise runner.UsageError("no case matches the selection (try --list)")
+    if args.command == "run":
+        commands, names = [adapter_command(args.adapter)], ["impl"]
+    else:
+        commands = [adapter_command(args.adapter_a), adapter_command(args.adapter_b)]
+        names = ["a", "b"]
+    settings = runner.Settings(
+        commands=commands, names=names, jobs=args.jobs, read_timeout=args.timeout,
+        case_timeout=args.case_timeout, startup_timeout=args.startup_timeout,
+        max_reply=args.max_reply, rerun=lambda cid: _rerun(args, cid))
+    progress = None if args.no_progress else report.Progress(len(selected))
+    done = runner.run(selected, settings, expectations, on_result=progress)
+    for e in runner.unused(expectations):
+        print(f"conformance: warning: {args.expected_failures}:{e.line}: '{e.action} {e.pattern}' "
+              "matches no case that ran", file=sys.stderr)
+    print(report.text_report(done, verbose=args.verbose))
+    if args.json:
+        report.write_json(args.json, done, commands)
+    if args.junit:
+        report.write_junit(args.junit, done)
+    if any(r.reason == "harness-error" for r in done.results):
+        return 2
+    return 1 if any(r.outcome in runner.FAILING for r in done.results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""Reports: live progress, the summary table, failure details, --json and --junit.
+
+For every failing case the report gives what was expected and what happened,
+the spec section, the frame transcript in both directions, the tail of the
+adapter's standard error and a one-line command that reruns the case alone
+(adapter §5.3).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from .runner import FAILING, OUTCOMES, Result, Run
+
+HEX_SHOWN = 48           # bytes of a frame shown in the terminal report
+DETAILED = 10            # failures shown in full unless --verbose
+
+
+class Progress:
+    """One updating status line on a terminal; failures as they happen otherwise."""
+
+    def __init__(self, total: int, stream=None, tty: bool | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.counts: Counter = Counter()
+        self.done = 0
+
+    def __call__(self, res: Result) -> None:
+        self.done += 1
+        self.counts[res.outcome] += 1
+        if res.outcome in FAILING:
+            line = f"{res.outcome:<7} {res.id}: {res.actual.splitlines()[0] if res.actual else ''}"
+            if self.tty:
+                self.stream.write("\r\x1b[K" + line[:200] + "\n")
+            else:
+                self.stream.write(line + "\n")
+        if self.tty:
+            counts = "  ".join(f"{k} {self.counts[k]}" for k in OUTCOMES if self.counts[k])
+            self.stream.write(f"\r\x1b[K[{self.done}/{self.total}] {counts}")
+            if self.done == self.total:
+                self.stream.write("\r\x1b[K")
+        self.stream.flush()
+
+
+def summary_table(run: Run) -> str:
+    """Outcomes by kind of case (vector, live, interop)."""
+    kinds = [k for k in ("vector", "live", "interop") if any(r.kind == k for r in run.results)]
+    used = [o for o in OUTCOMES if any(r.outcome == o for r in run.results)]
+    rows = [["", *used, "total"]]
+    for k in kinds:
+        c = Counter(r.outcome for r in run.results if r.kind == k)
+        rows.append([k, *[str(c[o]) for o in used], str(sum(c.values()))])
+    c = Counter(r.outcome for r in run.results)
+    rows.append(["total", *[str(c[o]) for o in used], str(len(run.results))])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w)
+                               for i, (cell, w) in enumerate(zip(row, widths))))
+        if n == 0 or n == len(rows) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render_transcript(entries: list[dict], limit: int = HEX_SHOWN) -> list[str]:
+    lines = []
+    for e in entries:
+        if e["kind"] == "event":
+            lines.append(f"  · {e['text']}")
+            continue
+        wire = e["wire"]
+        what = e.get("type") or e.get("note", "bytes")
+        shown = wire[:limit].hex() + ("…" if len(wire) > limit else "")
+        lines.append(f"  {e['src']:>6} → {e['dst']:<6} {what:<9} {len(wire):>6} B  {shown}")
+    return lines
+
+
+def failure_block(res: Result, full: bool = True) -> str:
+    out = [f"── {res.outcome} {res.id} " + "─" * max(4, 70 - len(res.id))]
+    out.append(f"  {res.title}   [{res.section}]")
+    out.append(f"  expected: {res.expected}")
+    out.append(f"  actual:   {res.actual}")
+    for d in res.details:
+        out.append(f"            {d}")
+    for n in res.notes:
+        out.append(f"  note:     {n}")
+    if res.reason and res.reason != "harness-error":
+        out.append(f"  reason:   {res.reason}")
+    if full and res.transcript:
+        out.append("  transcript (hex, length prefix included):")
+        out += ["  " + line for line in render_transcript(res.transcript)]
+    if full and res.stderr:
+        out.append("  adapter stderr (tail):")
+        out += [f"    | {line}" for line in res.stderr.splitlines()[-25:]]
+    if res.rerun:
+        out.append(f"  rerun: {res.rerun}")
+    return "\n".join(out)
+
+
+def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = None) -> str:
+    parts = []
+    failing = [r for r in run.results if r.outcome in FAILING]
+    for i, r in enumerate(failing):
+        parts.append(failure_block(r, full=verbose or i < DETAILED))
+    if len(failing) > DETAILED and not verbose:
+        parts.append(f"({len(failing) - DETAILED} more failures shown without transcripts; "
+                     "use -v, --json or the rerun commands for the rest)")
+    if verbose:
+        for r in run.results:
+            if r.outcome in ("XFAIL", "SKIP", "UNSUPPORTED"):
+                parts.append(f"{r.outcome:<11} {r.id}: {r.reason or r.actual}")
+    impls = [h.implementation for h in run.hellos if h is not None]
+    head = f"conformance: {len(run.results)} cases in {run.duration:.1f} s"
+    if impls:
+        head += " against " + " and ".join(impls)
+    bad = len(failing)
+    verdict = "result: " + ("PASS" if not bad else
+                            f"FAIL ({bad} failing case{'s' if bad != 1 else ''})")
+    tail = "\n".join([head, "", summary_table(run), "", verdict])
+    return "\n\n".join(parts + [tail])
+
+
+def _result_json(r: Result) -> dict:
+    d = {"id": r.id, "kind": r.kind, "suite": r.suite, "role": r.role, "outcome": r.outcome,
+         "title": r.title, "section": r.section, "expected": r.expected, "actual": r.actual,
+         "details": r.details, "notes": r.notes, "reason": r.reason,
+         "duration": round(r.duration, 4), "rerun": r.rerun}
+    if r.outcome not in ("PASS", "SKIP", "UNSUPPORTED"):
+        d["stderr"] = r.stderr
+        d["transcript"] = [
+            {k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.items()}
+            for e in r.transcript]
+    return d
+
+
+def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
+    from . import __version__
+    data = {
+        "runner": f"conformance {__version__}",
+        "adapterProtocolVersion": 1,
+        "adapters": [
+            {"command": cmd, **({"implementation": h.implementation, "roles": list(h.roles),
+                                 "suites": list(h.suites),
+                                 "injectedRandomness": h.injected_randomness,
+                                 "deterministicSignatures": h.deterministic_signatures}
+                                if h else {})}
+            for cmd, h in zip(commands, run.hellos)],
+        "duration": round(run.duration, 3),
+        "summary": {o: sum(r.outcome == o for r in run.results) for o in OUTCOMES},
+        "passed": not any(r.outcome in FAILING for r in run.results),
+        "results": [_result_json(r) for r in run.results],
+    }
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    return _XML_BAD.sub("?", text)
+
+
+def write_junit(path: str, run: Run) -> None:
+    """JUnit XML: FAIL and XPASS are failures, TIMEOUT and CRASH errors, the rest skipped/passed."""
+    results = run.results
+    suite = ET.Element("testsuite", name="parley-conformance", tests=str(len(results)),
+                       failures=str(sum(r.outcome in ("FAIL", "XPASS") for r in results)),
+                       errors=str(sum(r.outcome in ("TIMEOUT", "CRASH") for r in results)),
+                       skipped=str(sum(r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL")
+                                       for r in results)),
+                       time=f"{run.duration:.3f}")
+    for r in results:
+        cls, _, name = r.id.rpartition("/")
+        tc = ET.SubElement(suite, "testcase", classname=cls.replace("/", "."), name=name,
+                           time=f"{r.duration:.3f}")
+        body = _x(failure_block(r))
+        if r.outcome in ("FAIL", "XPASS"):
+            ET.SubElement(tc, "failure", message=_x(r.actual[:500]), type=r.outcome).text = body
+        elif r.outcome in ("TIMEOUT", "CRASH"):
+            ET.SubElement(tc, "error", message=_x(r.actual[:500]), type=r.outcome).text = body
+        elif r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL"):
+            ET.SubElement(tc, "skipped", message=_x(f"{r.outcome}: {r.reason or r.actual}"[:500]))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
