@@ -24,6 +24,22 @@ def _hex_lines(h: str, indent: str = "  ") -> list[str]:
     return [indent + h[i:i + WIDTH] for i in range(0, len(h), WIDTH)]
 
 
+def _diag_lines(diag: str, indent: str = "  ") -> list[str]:
+    """Diagnostic notation with long byte strings broken into lines (whitespace inside h'...'
+    is allowed in extended diagnostic notation, RFC 8610 Appendix G.1)."""
+    out, line = [], indent
+    for part in re.split(r"(h'[0-9a-f]*')", diag):
+        if part.startswith("h'") and len(part) > WIDTH:
+            hexs = part[2:-1]
+            out.append(line + "h'")
+            out += [indent + "  " + hexs[i:i + WIDTH] for i in range(0, len(hexs), WIDTH)]
+            line = indent + "'"
+        else:
+            line += part
+    out.append(line)
+    return [x for x in out if x.strip()]
+
+
 def _value(name: str, formula: str, h: str) -> list[str]:
     return [f"{name} ({len(h) // 2} bytes) = {formula}"] + _hex_lines(h) + [""]
 
@@ -53,12 +69,13 @@ def _suite(group: dict, test: dict) -> list[str]:
                        f"{cbor.diagnostic(cbor.decode(bytes.fromhex(info)))}")
             out += _hex_lines(info, "    ")
         out.append("")
-    out += ["```", "", "**Frames** (hex of the wire bytes, length prefix included, then RFC 8949 "
-            "§8 diagnostic notation of the body)", "", "```"]
+    out += ["```", "", "**Frames** (hex of the wire bytes, length prefix included, then the body "
+            "in RFC 8949 diagnostic notation, long byte strings broken into lines as RFC 8610 "
+            "Appendix G.1 allows)", "", "```"]
     for f in test["frames"]:
         out.append(f"frame {f['index']}: {f['type']} {f['direction']} ({len(f['wire']) // 2} bytes)")
         out += _hex_lines(f["wire"])
-        out.append(f"  {f['diagnostic']}")
+        out += _diag_lines(f["diagnostic"])
         out.append("")
     out += ["```", "",
             f"Delivered to the Receiver's application: the header and the {len(test['delivered']) // 2}"
