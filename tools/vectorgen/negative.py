@@ -905,8 +905,8 @@ def _(b):
     ct = b.field(b.data[0], 5)
     wrong = RecordKeys(b.rk.k_data, b.rk.mk_data, b.rk.mk_ack, symmetric.hash_("sha256", b""))
     return Neg("receiver", _recs(b, b.data_body(0, ct, wrong.tag(4, 0, 0, ct))), "BAD_RECORD_MAC",
-               "DATA 0's tag recomputed with MK_data over a MacInput whose AD is SHA-256(\"\")",
-               resealed=True)
+               "DATA 0's tag recomputed with MK_data over a MacInput whose AD is SHA-256(\"\") "
+               "(the tag itself is the target: not resealed)")
 
 
 @case(128, "DATA tag computed with the wrong offset", ["RecordHeader"])
@@ -914,8 +914,8 @@ def _(b):
     ct = b.field(b.data[1], 5)
     return Neg("receiver", _recs(b, b.data[0], b.data_body(1, ct, b.rk.tag(4, 1, 0, ct))),
                "BAD_RECORD_MAC",
-               "DATA 1's tag recomputed with MK_data over a MacInput with count 0 instead of 32",
-               released=CHUNK, resealed=True)
+               "DATA 1's tag recomputed with MK_data over a MacInput with count 0 instead of 32 "
+               "(the tag itself is the target: not resealed)", released=CHUNK)
 
 
 # -- §7.4 the ACK -------------------------------------------------------------------------------
@@ -923,7 +923,8 @@ def _(b):
 def _ack(mutation: str, make: Callable[[Base], bytes], error: str = "BAD_RECORD_MAC",
          resealed: bool = False):
     def build(b):
-        return Neg("emitter", b.to_ack() + [wire(make(b))], error, mutation, resealed=resealed)
+        return Neg("emitter", b.to_ack() + [wire(make(b))], error,
+                   mutation + ("; tag recomputed with MK_ack" if resealed else ""), resealed=resealed)
     return build
 
 
@@ -941,7 +942,7 @@ for number, flags, comment, make, error, resealed in [
      lambda b: b.edit(b.ack, k6=final_tag(b)), "BAD_RECORD_MAC", False),
     (134, ["AckForgery"], "ACK tag computed with the data MAC key MK_data instead of MK_ack",
      lambda b: b.edit(b.ack, k6=RecordKeys(b.rk.k_data, b.rk.mk_data, b.rk.mk_data, b.rk.ad)
-                      .tag(6, 3, MESSAGE_LEN, final_tag(b))), "BAD_RECORD_MAC", True),
+                      .tag(6, 3, MESSAGE_LEN, final_tag(b))), "BAD_RECORD_MAC", False),
 ]:
     case(number, comment, flags)(_ack(comment, make, error, resealed))
 
