@@ -176,6 +176,34 @@ def test_independent_checker_detects_a_changed_intermediate(tmp_path):
     assert "intermediate MK_data" in out and "0 passed, 1 failed" in out
 
 
+def test_independent_checker_detects_a_false_resealed_claim(tmp_path):
+    """A vector that claims resealed MACs but carries a flipped tag is reported."""
+    (tmp_path / "parley_v1_sessions.json").write_text(json.dumps({"testGroups": []}))
+    neg = load("parley_v1_negative.json")
+    group = neg["testGroups"][0]
+    group["tests"] = [t for t in group["tests"] if "RecordBitFlip" in t["flags"]][:1]
+    group["tests"][0]["resealed"] = True
+    neg["testGroups"] = [group]
+    (tmp_path / "parley_v1_negative.json").write_text(json.dumps(neg))
+    p = _run(ROOT / "tools" / "checkvectors", "--vectors", tmp_path)
+    assert p.wait(timeout=120) == 1
+    assert "MAC does not verify under the real keys" in p.stdout.read()
+
+
+def test_replay_reports_a_wrong_expectation():
+    """The reference check can fail: a changed expected error or frame index is reported."""
+    neg = load("parley_v1_negative.json")
+    group = neg["testGroups"][1]
+    test = next(t for t in group["tests"] if t["expected"]["error"] == "BAD_RECORD_MAC"
+                and t["expected"]["maxReleased"])
+    wrong = json.loads(json.dumps(test))
+    wrong["expected"]["error"] = "RECORD_OUT_OF_ORDER"
+    assert any("expected RECORD_OUT_OF_ORDER" in p for p in replay.check(group, wrong))
+    wrong = json.loads(json.dumps(test))
+    wrong["expected"]["maxReleased"] = ""
+    assert any("released" in p for p in replay.check(group, wrong))
+
+
 def _cases(name):
     data = load(name)
     return [pytest.param(g, t, id=str(t["tcId"])) for g in data["testGroups"] for t in g["tests"]]
