@@ -1,0 +1,193 @@
+"""TCP for the tool: addresses, connect/accept, and reads and writes under timeouts (§13.2).
+
+The core reads no clock (§13.2): this module bounds every blocking socket
+call with a timeout, and reports expiry as the registry's ``TIMEOUT`` (68).
+A transport failure (refused, reset) is ``INTERNAL_ERROR`` before a session
+exists; once a session exists, the caller turns the end of the stream into
+the core's ``receive_eof()`` (``TRUNCATED``, §7.5).
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import time
+
+from ..errors import ParleyError
+
+#: Socket buffers large enough to hold a few 256 KiB records in flight.
+SOCKET_BUFFER = 4 << 20
+
+
+class TransportClosed(Exception):
+    """The peer closed or reset the connection."""
+
+
+def parse_address(text: str, *, listen: bool) -> tuple[str, int]:
+    """``HOST:PORT``, ``[IPv6]:PORT`` or, to listen, ``:PORT`` / ``PORT``."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "", text
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        if not listen:
+            raise ValueError(f"{text!r}: give HOST:PORT")
+        host = "127.0.0.1"
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"{text!r}: the port must be a number") from None
+    if not 0 <= number <= 65535 or (number == 0 and not listen):
+        raise ValueError(f"{text!r}: port out of range")
+    return host, number
+
+
+class Deadline:
+    """A point on the monotonic clock; ``None`` seconds means never."""
+
+    def __init__(self, seconds: float | None, what: str) -> None:
+        self.what = what
+        self.seconds = seconds
+        self.at = None if seconds is None else time.monotonic() + seconds
+
+    def remaining(self) -> float | None:
+        if self.at is None:
+            return None
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise timeout_error(self.what, self.seconds)
+        return left
+
+
+def timeout_error(what: str, seconds: float | None) -> ParleyError:
+    return ParleyError("TIMEOUT", f"{what}: nothing within {seconds:g} s")
+
+
+def _tune(sock: socket.socket) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, opt, SOCKET_BUFFER)
+        except OSError:
+            pass
+
+
+def _describe(exc: OSError) -> str:
+    return exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+
+
+def connect(host: str, port: int, timeout: float | None) -> "Connection":
+    """Open a TCP connection; TIMEOUT if it takes longer than ``timeout`` seconds."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except socket.timeout:
+        raise timeout_error(f"connecting to {host}:{port}", timeout) from None
+    except OSError as exc:
+        raise ParleyError("INTERNAL_ERROR",
+                          f"cannot connect to {host}:{port}: {_describe(exc)}") from None
+    _tune(sock)
+    return Connection(sock, f"{host}:{port}")
+
+
+class Listener:
+    """A listening socket that hands out one connection."""
+
+    def __init__(self, host: str, port: int) -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            family, _, _, _, addr = infos[0]
+            self.sock = socket.socket(family, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            _tune(self.sock)  # inherited by accepted sockets, before the window is set
+            self.sock.bind(addr)
+            self.sock.listen(1)
+        except OSError as exc:
+            raise ParleyError("INTERNAL_ERROR", f"cannot listen on {host}:{port}: "
+                                                f"{_describe(exc)}") from None
+        name = self.sock.getsockname()
+        self.address = (name[0], name[1])
+
+    def accept(self, timeout: float | None) -> "Connection":
+        self.sock.settimeout(timeout)
+        try:
+            sock, peer = self.sock.accept()
+        except socket.timeout:
+            raise timeout_error("waiting for a sender to connect", timeout) from None
+        except OSError as exc:
+            raise ParleyError("INTERNAL_ERROR", f"accept failed: {_describe(exc)}") from None
+        _tune(sock)
+        return Connection(sock, f"{peer[0]}:{peer[1]}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class Connection:
+    """One TCP connection with timeouts on every blocking call."""
+
+    def __init__(self, sock: socket.socket, peer: str) -> None:
+        self.sock = sock
+        self.peer = peer
+        self._poll = select.poll()
+        self._poll.register(sock, select.POLLIN)
+        self._timeout: float | None = -1.0
+
+    def _set_timeout(self, seconds: float | None) -> None:
+        if seconds != self._timeout:
+            self.sock.settimeout(seconds)
+            self._timeout = seconds
+
+    def send(self, data, timeout: float | None, what: str) -> None:
+        """Write all of ``data``; TIMEOUT if the peer does not take it in time."""
+        if not data:
+            return
+        self._set_timeout(timeout)
+        try:
+            self.sock.sendall(data)
+        except socket.timeout:
+            raise timeout_error(what, timeout) from None
+        except OSError as exc:
+            raise TransportClosed(_describe(exc)) from None
+
+    def recv_into(self, buffer, timeout: float | None, what: str) -> int:
+        """Read what has arrived (at least one byte; 0 at the end of the stream)."""
+        self._set_timeout(timeout)
+        try:
+            return self.sock.recv_into(buffer)
+        except socket.timeout:
+            raise timeout_error(what, timeout) from None
+        except OSError as exc:
+            if exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED):
+                return 0
+            raise ParleyError("INTERNAL_ERROR", f"receive failed: {_describe(exc)}") from None
+
+    def readable(self) -> bool:
+        """True if a read would not block (bytes or the end of the stream arrived)."""
+        return bool(self._poll.poll(0))
+
+    def linger(self, seconds: float) -> None:
+        """Close our side gracefully and wait briefly for the peer to close.
+
+        Reading until the peer's end of stream (or ``seconds``) avoids a TCP
+        reset that could destroy the ABORT frame we just sent before the
+        peer reads it.
+        """
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + seconds
+            scratch = bytearray(1 << 16)
+            while (left := deadline - time.monotonic()) > 0:
+                self.sock.settimeout(left)
+                if not self.sock.recv_into(scratch):
+                    break
+        except OSError:
+            pass
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
