@@ -71,6 +71,7 @@ class _Session:
         self.suite = config.own_key.suite
         self.state = State.START
         self.error: ParleyError | None = None
+        self._failed_at = None  # the error's traceback, kept from its first re-raise
         self._reader = frames.FrameReader()
         self._out: list[bytes] = []
         self._trace_fn = config.trace
@@ -143,7 +144,10 @@ class _Session:
 
     def _check_alive(self) -> None:
         if self.error is not None:
-            raise self.error
+            # Re-raised with the traceback of the failure, so that it does not grow per call.
+            if self._failed_at is None:
+                self._failed_at = self.error.__traceback__
+            raise self.error.with_traceback(self._failed_at)
 
     def _frame_limit(self) -> int:
         if self.role is Role.RECEIVER and self.state is State.STREAMING:
@@ -199,7 +203,9 @@ class _Session:
             number = exc.error.number if exc.error.wire else REGISTRY["INTERNAL_ERROR"].number
             self._out.append(frames.frame(frames.encode(ABORT, {K_ERROR: number})))
         exc.events = list(events)
-        raise exc
+        # "from None": a library exception, whose message may quote keys or plaintext,
+        # is not printed with the error's traceback (§13.3, §14).
+        raise exc from None
 
     def _wipe_handshake(self) -> None:
         ks.wipe(self._prk, *self._hs_keys)
