@@ -74,7 +74,7 @@ def describe_bytes(raw: bytes, limit: int = 80) -> str:
     return head.hex() + more
 
 
-# -- requests (adapter §3.3 to §3.6) ---------------------------------------------
+# -- requests (adapter §3.3 to adapter §3.6) ---------------------------------------------
 
 def start_request(rid: int, session: int, *, role: str, suite: int, own_key: str, peer_key: str,
                   entropy: list[tuple[str, bytes]] | None, deterministic_signatures: bool,
@@ -102,7 +102,7 @@ def close_request(rid: int, session: int) -> dict:
     return {"type": "close", "id": rid, "session": session}
 
 
-# -- replies (adapter §3.2, §3.7 to §3.9) ------------------------------------------
+# -- replies (adapter §3.2, adapter §3.7 to adapter §3.9) ------------------------------------------
 
 @dataclass(frozen=True)
 class Hello:
@@ -118,7 +118,7 @@ class Hello:
 
 @dataclass(frozen=True)
 class ErrorInfo:
-    """A registry error as reported by the adapter (adapter §3.7, §4.3)."""
+    """A registry error as reported by the adapter (adapter §3.7, adapter §4.3)."""
 
     name: str
     number: int

@@ -174,6 +174,11 @@ def _main(args) -> int:
             raise runner.UsageError(f"--{name.replace('_', '-')} must be positive")
     expectations = (runner.load_expected_failures(args.expected_failures)
                     if args.expected_failures else [])
+    if args.command == "run":
+        commands, names = [adapter_command(args.adapter)], ["impl"]
+    else:
+        commands = [adapter_command(args.adapter_a), adapter_command(args.adapter_b)]
+        names = ["a", "b"]
     all_cases, warnings = collect(args)
     selected = runner.select(all_cases, patterns=args.patterns, suite=args.suite, role=args.role)
     if args.list:
@@ -184,11 +189,6 @@ def _main(args) -> int:
         print(f"conformance: warning: {w}", file=sys.stderr)
     if not selected:
         raise runner.UsageError("no case matches the selection (try --list)")
-    if args.command == "run":
-        commands, names = [adapter_command(args.adapter)], ["impl"]
-    else:
-        commands = [adapter_command(args.adapter_a), adapter_command(args.adapter_b)]
-        names = ["a", "b"]
     settings = runner.Settings(
         commands=commands, names=names, jobs=args.jobs, read_timeout=args.timeout,
         case_timeout=args.case_timeout, startup_timeout=args.startup_timeout,

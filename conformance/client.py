@@ -99,6 +99,7 @@ class AdapterClient:
         self._next_session = 0
         self.starts = 0
         self.exit_description = ""
+        self._case_limited = False
 
     # -- process lifetime ----------------------------------------------------------
 
@@ -214,7 +215,9 @@ class AdapterClient:
         return rid, self._read_message(deadline, what="reply")
 
     def _read_deadline(self, deadline: float) -> float:
-        return min(deadline, time.monotonic() + self.read_timeout)
+        own = time.monotonic() + self.read_timeout
+        self._case_limited = deadline < own
+        return min(deadline, own)
 
     def _check_unsolicited(self) -> None:
         """Nothing may be on stdout when no reply is due (adapter §2.4)."""
@@ -224,11 +227,19 @@ class AdapterClient:
                 raise self._crashed("closed its stdout")
             raise ap.AdapterProtocolError(
                 "non-protocol bytes on stdout: the adapter wrote when no reply was due "
-                f"(adapter §2.1, §2.4): {ap.describe_bytes(raw)}", raw)
+                f"(adapter §2.1, adapter §2.4): {ap.describe_bytes(raw)}", raw)
 
     def _write(self, data: bytes, deadline: float) -> None:
         fd = self.proc.stdin.fileno()
         view = memoryview(data)
+        try:  # the common case: the pipe takes the whole request at once
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._crashed("closed its stdin") from None
+        if not view:
+            return
         wdeadline = self._read_deadline(deadline)
         sel = selectors.DefaultSelector()
         sel.register(fd, selectors.EVENT_WRITE)
@@ -237,8 +248,10 @@ class AdapterClient:
             while view:
                 left = wdeadline - time.monotonic()
                 if left <= 0:
-                    raise AdapterTimeout(f"the adapter did not read its request within "
-                                         f"{self.read_timeout:g} s (adapter §5.1)")
+                    raise AdapterTimeout(
+                        "the case timeout expired while writing a request (adapter §5.1)"
+                        if self._case_limited else f"the adapter did not read its request "
+                        f"within {self.read_timeout:g} s (adapter §5.1)")
                 for key, _ in sel.select(left):
                     if key.fd == fd:
                         try:
@@ -275,6 +288,9 @@ class AdapterClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 partial = f" ({len(got)} of {n} bytes arrived)" if got else ""
+                if what != "hello" and self._case_limited:
+                    raise AdapterTimeout(f"the case timeout expired while waiting for a {what}"
+                                         f"{partial} (adapter §5.1)")
                 raise AdapterTimeout(f"no {what} within {self._timeout_for(what):g} s{partial} "
                                      "(adapter §5.1)")
             if not self._sel.select(left):

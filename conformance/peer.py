@@ -64,12 +64,12 @@ class KeySet:
         return keyfiles.public_key_pem(self.key(name)).decode()
 
 
-_test_keysets = {suite: KeySet(suite, pems) for suite, pems in KEYS.items()}
+_fixed_keysets = {suite: KeySet(suite, pems) for suite, pems in KEYS.items()}
 
 
-def test_keyset(suite: int) -> KeySet:
+def fixed_keyset(suite: int) -> KeySet:
     """The fixed test keys of ``conformance.testkeys`` (emitter, receiver, other)."""
-    return _test_keysets[suite]
+    return _fixed_keysets[suite]
 
 
 def _group_order(session) -> int:
@@ -200,5 +200,5 @@ def seal_final(emitter: Emitter, seq: int, total: int) -> bytes:
 
 
 __all__ = ["BUGS", "KeySet", "PeerEmitter", "PeerReceiver", "ParleyError", "make_peer",
-           "test_keyset", "frames_of", "wire", "edit", "flip", "abort",
+           "fixed_keyset", "frames_of", "wire", "edit", "flip", "abort",
            "seal_data", "seal_final"]

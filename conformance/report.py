@@ -115,7 +115,8 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
             if r.outcome in ("XFAIL", "SKIP", "UNSUPPORTED"):
                 parts.append(f"{r.outcome:<11} {r.id}: {r.reason or r.actual}")
     impls = [h.implementation for h in run.hellos if h is not None]
-    head = f"conformance: {len(run.results)} cases in {run.duration:.1f} s"
+    n = len(run.results)
+    head = f"conformance: {n} case{'s' if n != 1 else ''} in {run.duration:.1f} s"
     if impls:
         head += " against " + " and ".join(impls)
     bad = len(failing)

@@ -7,7 +7,7 @@ with what actually happened, or :class:`CaseUnsupported`; returning normally
 means PASS.  Adapter timeouts, crashes and protocol violations propagate to
 the runner, which turns them into TIMEOUT, CRASH or FAIL (adapter §5.2).
 
-:class:`ImplSession` wraps one session in an adapter (adapter §3.3 to §3.7)
+:class:`ImplSession` wraps one session in an adapter (adapter §3.3 to adapter §3.7)
 and accumulates what it sent, released and reported; :class:`Transcript`
 records every byte in both directions, cut into frames, for reports.
 """
@@ -35,7 +35,7 @@ class CaseFailure(Exception):
 
 
 class CaseUnsupported(Exception):
-    """The case needs something the adapter does not offer (adapter §3.8, §5.3)."""
+    """The case needs something the adapter does not offer (adapter §3.8, adapter §5.3)."""
 
 
 @dataclass
@@ -134,7 +134,7 @@ class CaseContext:
 
 
 class ImplSession:
-    """One session in an adapter (adapter §3.3 to §3.7), with everything it did so far."""
+    """One session in an adapter (adapter §3.3 to adapter §3.7), with everything it did so far."""
 
     def __init__(self, ctx: CaseContext, client: AdapterClient, label: str, *, role: str,
                  suite: int, own_key: str, peer_key: str, entropy=None,

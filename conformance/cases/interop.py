@@ -48,7 +48,7 @@ def cases(name_a: str = "a", name_b: str = "b") -> list[Case]:
 
 def _body(suite, e_index, r_index, names, message, header, chunk, shape):
     def body(ctx: CaseContext) -> None:
-        keys = P.test_keyset(suite)
+        keys = P.fixed_keyset(suite)
         for i in (e_index, r_index):
             hello = ctx.clients[i].hello
             role = "emitter" if i == e_index else "receiver"

@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""A zoo of deliberately broken adapters: the reference adapter with exactly one fault.
+
+Each fault is a realistic implementation bug (or adapter misbehaviour), made by
+patching one function of the reference.  Every fault has its own executable in
+this folder, a symbolic link to this file whose name is the fault's name, so
+that
+
+    conformance run tests/zoo/accepts-y-1
+
+runs the runner against an implementation that accepts Y = 1.  The tests
+(tests/test_conformance_zoo.py) assert that each one fails on the cases listed
+in ``FAULTS[name].intended`` and still passes its ``controls``.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "reference")]  # this checkout's code, installed or not
+
+from conformance.adapters import reference_adapter as ra  # noqa: E402
+from parley import frames, groups, records  # noqa: E402
+from parley.connection import Receiver, _Session  # noqa: E402
+from parley.events import Data, EndOfStream  # noqa: E402
+from parley.primitives import InvalidElement, ffdh, p384, signatures  # noqa: E402
+from parley.state import State  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    description: str
+    apply: Callable[[], None]
+    intended: tuple[str, ...]               # case-id globs that must not pass
+    outcome: tuple[str, ...] = ("FAIL",)    # the outcomes those cases must have
+    controls: tuple[str, ...] = ()          # case ids that must still pass
+    timeout: float | None = None            # per-reply timeout for the run (hang faults)
+
+
+FAULTS: dict[str, Fault] = {}
+POSITIVE = ("live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame")
+
+
+def fault(name, description, intended, **kw):
+    def register(fn):
+        FAULTS[name] = Fault(name, description, fn, tuple(intended),
+                             controls=kw.pop("controls", POSITIVE), **kw)
+        return fn
+    return register
+
+
+def _pow_exchange() -> None:
+    """Suite 1 Z computed with plain pow(), so that accepted bad values go on (no library check)."""
+    original = groups.exchange
+
+    def exchange(suite, secret, peer):
+        if suite.number == 1:
+            return bytearray(pow(peer, secret, ffdh.P).to_bytes(256, "big"))
+        return original(suite, secret, peer)
+    groups.exchange = exchange
+
+
+# -- §3.4: public values ---------------------------------------------------------------
+
+@fault("accepts-y-1", "suite 1: the range check is 0 < Y < p - 1, so Y = 1 (order 1) passes",
+       ["live/*/suite1/*-public-value-one/*", "vector/negative/suite1/tc1053-*"])
+def _accepts_y_1():
+    original = ffdh.decode_public
+
+    def decode_public(data):
+        if len(data) == 256 and int.from_bytes(data, "big") == 1:
+            return 1
+        return original(data)
+    ffdh.decode_public = decode_public
+    _pow_exchange()
+
+
+@fault("no-subgroup-check", "suite 1: checks 1 < Y < p - 1 but not Y^q = 1 (accepts order 2q)",
+       ["live/*/suite1/*-public-value-order-2q/*", "vector/negative/suite1/tc1058-*",
+        "vector/negative/suite1/tc1059-*"])
+def _no_subgroup_check():
+    def decode_public(data):
+        if len(data) != 256:
+            raise InvalidElement("length")
+        y = int.from_bytes(data, "big")
+        if not 1 < y < ffdh.P - 1:
+            raise InvalidElement("range")
+        return y
+    ffdh.decode_public = decode_public
+    _pow_exchange()
+
+
+@fault("accepts-compressed-points", "suite 2: compressed points (0x02/0x03) are decompressed "
+       "and used", ["live/*/suite2/*-public-value-compressed/*"])
+def _accepts_compressed():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    original = p384.decode_public
+
+    def decode_public(data):
+        if len(data) == 49 and data[0] in (2, 3):
+            try:
+                return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), bytes(data))
+            except ValueError:
+                raise InvalidElement("curve") from None
+        return original(data)
+    p384.decode_public = decode_public
+
+
+@fault("accepts-off-curve-points", "suite 2: no curve-equation check (an invalid-curve point is "
+       "used as is)", ["live/*/suite2/*-public-value-off-curve/*",
+                       "live/*/suite2/*-public-value-zero-point/*"])
+def _accepts_off_curve():
+    from cryptography.hazmat.primitives.asymmetric import ec
+    original = p384.decode_public
+    # Stand-in for "computes with the bad point anyway": continue with some valid point.
+    stand_in = ec.derive_private_key(7, ec.SECP384R1()).public_key()
+
+    def decode_public(data):
+        try:
+            return original(data)
+        except InvalidElement as exc:
+            if exc.reason == "curve":
+                return stand_in
+            raise
+    p384.decode_public = decode_public
+
+
+# -- §5.5: signatures --------------------------------------------------------------------
+
+@fault("skips-signature-check", "the peer's signature is never verified",
+       ["live/*/*/*-signature-flip/*", "live/*/*/*-wrong-role-label/*", "live/*/*/*-zero-r/*",
+        "live/*/*/*-r-equals-q/*", "live/*/*/*-signed-by-other-key/*",
+        "vector/negative/suite*/tc*085-*", "vector/negative/suite*/tc*097-*"])
+def _skips_signature_check():
+    signatures.verify = lambda *a, **k: True
+
+
+@fault("accepts-known-keys", "accepts a signature by any key of its trust store (the suite's "
+       "test keys), not only by the pinned key",
+       ["live/*/*/*-signed-by-other-key/*"])
+def _accepts_known_keys():
+    from conformance.peer import fixed_keyset
+    original = signatures.verify
+
+    def verify(public_key, message, sig, *, suite_number):
+        if original(public_key, message, sig, suite_number=suite_number):
+            return True
+        keys = fixed_keyset(suite_number)
+        return any(original(keys.key(n).public.handle, message, sig, suite_number=suite_number)
+                   for n in ("emitter", "receiver", "other"))
+    signatures.verify = verify
+
+
+@fault("ignores-role-in-signature", "verifies the signature under either role label",
+       ["live/*/*/*-wrong-role-label/*", "vector/negative/suite*/tc*093-*",
+        "vector/negative/suite*/tc*101-*"])
+def _ignores_role():
+    original = _Session._verify_peer
+
+    def _verify_peer(self, role, th, sig):
+        try:
+            original(self, role, th, sig)
+        except Exception:
+            other = "receiver" if role == "emitter" else "emitter"
+            original(self, other, th, sig)
+    _Session._verify_peer = _verify_peer
+
+
+# -- §7: records -------------------------------------------------------------------------
+
+@fault("mac-omits-record-type", "the record MAC input leaves out the type byte",
+       ["live/receiver/*/session/*", "live/emitter/*/session/*", "vector/positive/*/*/receiver",
+        "vector/positive/*/*/emitter"], controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+def _mac_omits_type():
+    original = records.mac_input_head
+
+    def mac_input_head(rtype, seq, count, body_len, ad):
+        return original(rtype, seq, count, body_len, ad)[1:]
+    records.mac_input_head = mac_input_head
+
+
+@fault("no-seq-check", "DATA records are MACed with their own seq, never compared with the "
+       "expected one", ["live/receiver/*/record-replay/*", "live/receiver/*/record-reorder/*",
+                        "live/receiver/*/record-drop/*", "vector/negative/suite*/tc*108-*",
+                        "vector/negative/suite*/tc*110-*"])
+def _no_seq_check():
+    original = records.open_data
+
+    def open_data(keys, expected_seq, offset, fields):
+        return original(keys, fields[frames.K_SEQ], offset, fields)
+    records.open_data = open_data
+
+
+@fault("eof-is-end-of-stream", "the Receiver takes the end of the transport as the end of the "
+       "message", ["live/receiver/*/eof-before-final/*", "live/receiver/*/eof-mid-record/*",
+                   "vector/negative/suite*/tc*113-*"])
+def _eof_is_end():
+    original = ra.Session.eof
+
+    def eof(self):
+        party = self.party
+        if isinstance(party, Receiver) and party.state is State.STREAMING:
+            party.state = State.DONE
+            return [EndOfStream(party._offset)]
+        return original(self)
+    ra.Session.eof = eof
+
+
+@fault("accepts-truncation-forgery", "FINAL verifies if it carries the last record's tag (the "
+       "seed design's end marker)", ["live/receiver/*/truncation-forgery/*",
+                                     "vector/negative/suite*/tc*117-*"])
+def _accepts_truncation_forgery():
+    on_data, on_final = Receiver._on_data, Receiver._on_final
+
+    def _on_data(self, body, f, events):
+        on_data(self, body, f, events)
+        self._last_tag = bytes(f[frames.K_MAC])
+
+    def _on_final(self, body, f, events):
+        if f[frames.K_MAC] == getattr(self, "_last_tag", None):
+            tag = self._keys.tag(frames.FINAL, f[frames.K_SEQ], f[frames.K_TOTAL], b"")
+            f = {**f, frames.K_MAC: tag}  # "verified"
+        on_final(self, body, f, events)
+    Receiver._on_data, Receiver._on_final = _on_data, _on_final
+
+
+@fault("releases-before-mac", "DATA plaintext is released before its tag is checked",
+       ["live/receiver/*/record-ciphertext-bit-flip/*", "live/receiver/*/record-tag-bit-flip/*",
+        "vector/negative/suite*/tc*105-*", "vector/negative/suite*/tc*106-*"])
+def _releases_before_mac():
+    original = Receiver._on_data
+
+    def _on_data(self, body, f, events):
+        events.append(Data(self._keys.decrypt(f[frames.K_SEQ], bytes(f[frames.K_CT]))))
+        before = len(events)
+        original(self, body, f, events)
+        del events[before:]  # already released
+    Receiver._on_data = _on_data
+
+
+@fault("ack-before-final-verifies", "the Receiver sends the ACK, then checks FINAL",
+       ["live/receiver/*/final-wrong-total-resealed/*", "live/receiver/*/final-tag-flip/*",
+        "vector/negative/suite*/tc*120-*", "vector/negative/suite*/tc*122-*"])
+def _ack_before_final():
+    original = Receiver._on_final
+
+    def _on_final(self, body, f, events):
+        self._send(frames.ACK, records.ack_fields(self._keys, f[frames.K_SEQ], f[frames.K_TOTAL],
+                                                  f[frames.K_MAC]))
+        sent = len(self._out)
+        original(self, body, f, events)
+        del self._out[sent:]  # the ACK went out first
+    Receiver._on_final = _on_final
+
+
+# -- §4: framing and encoding ------------------------------------------------------------
+
+@fault("lax-cbor", "accepts CBOR that is well formed but not deterministic",
+       ["live/*/*/*-non-shortest-head/*", "live/*/*/*-unsorted-keys/*",
+        "vector/negative/suite*/tc*008-*", "vector/negative/suite*/tc*010-*"])
+def _lax_cbor():
+    import cbor2
+    from parley import cbor
+    original = frames.decode_body
+
+    def decode_body(body):
+        try:
+            return original(body)
+        except Exception as exc:
+            if getattr(exc, "error", None) is None or exc.error.name != "NON_DETERMINISTIC_CBOR":
+                raise
+            return cbor2.loads(bytes(body))
+    frames.decode_body = decode_body
+    assert cbor  # the strict decoder is the one being bypassed
+
+
+@fault("no-frame-limit", "the declared frame length is not checked before waiting for the body",
+       ["live/*/*/*-frame-too-large/*", "live/receiver/*/record-frame-length-2-31/*",
+        "vector/negative/suite*/tc*001-*", "vector/negative/suite*/tc*002-*"])
+def _no_frame_limit():
+    original = frames.FrameReader._declared
+
+    def _declared(prefix, limit):
+        return original(prefix, 1 << 40)
+    frames.FrameReader._declared = staticmethod(_declared)
+
+
+# -- adapter misbehaviour (adapter §2, §5.2) ---------------------------------------------
+
+def _data_phase(session) -> bool:
+    return session.party.state in (State.STREAMING, State.WAIT_ACK)
+
+
+def _hook_feed(action) -> None:
+    original = ra.Session.feed
+
+    def feed(self, data):
+        action(self, data)
+        return original(self, data)
+    ra.Session.feed = feed
+
+
+@fault("wrong-error-number", "reports registry names with the wrong numbers",
+       ["live/receiver/suite1/record-drop/frame-by-frame",
+        "live/emitter/suite2/ack-tag-flip/frame-by-frame"])
+def _wrong_numbers():
+    original = ra._result
+
+    def _result(req, session, call):
+        reply = original(req, session, call)
+        if reply.get("error"):
+            reply["error"]["number"] += 1
+        return reply
+    ra._result = _result
+
+
+@fault("hangs", "stops answering once the data phase starts",
+       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+       outcome=("TIMEOUT",), controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",
+                                       "live/emitter/suite2/r-hello-mac-flip/frame-by-frame"),
+       timeout=1.0)
+def _hangs():
+    def hang(session, data):
+        if _data_phase(session):
+            print("zoo: hanging", file=sys.stderr, flush=True)
+            while True:
+                time.sleep(3600)
+    _hook_feed(hang)
+
+
+@fault("crashes", "dies with SIGSEGV once the data phase starts",
+       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+       outcome=("CRASH",), controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",
+                                     "live/emitter/suite2/r-hello-mac-flip/frame-by-frame"))
+def _crashes():
+    def crash(session, data):
+        if _data_phase(session):
+            print("zoo: about to crash in the data phase", file=sys.stderr, flush=True)
+            os.kill(os.getpid(), signal.SIGSEGV)
+    _hook_feed(crash)
+
+
+@fault("junk-on-stdout", "prints a debug line to stdout before each reply in the data phase",
+       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+def _junk():
+    def junk(session, data):
+        if _data_phase(session):
+            sys.stdout.buffer.write(f"debug: got {len(data)} bytes\n".encode())
+            sys.stdout.buffer.flush()
+    _hook_feed(junk)
+
+
+@fault("floods-stdout", "writes without end to stdout once the data phase starts",
+       ["live/receiver/suite1/session/frame-by-frame"],
+       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+def _floods():
+    def flood(session, data):
+        if _data_phase(session):
+            out = sys.stdout.buffer
+            out.write((8 << 20).to_bytes(4, "big"))  # a length under the cap, then no end
+            chunk = b"\xff" * 65536
+            while True:
+                out.write(chunk)
+    _hook_feed(flood)
+
+
+@fault("huge-reply", "announces a 1 GiB reply once the data phase starts",
+       ["live/receiver/suite1/session/frame-by-frame"],
+       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+def _huge_reply():
+    def huge(session, data):
+        if _data_phase(session):
+            sys.stdout.buffer.write((1 << 30).to_bytes(4, "big") + b"\xa1")
+            sys.stdout.buffer.flush()
+            while True:
+                time.sleep(3600)
+    _hook_feed(huge)
+
+
+# -- not faults: adapters for the runner's resource tests ---------------------------------
+
+def _never_hello() -> None:
+    """Never writes hello: the runner must give up after its startup timeout (adapter §5.1)."""
+    print("zoo: not saying hello", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def _chatty_stderr() -> None:
+    """A correct adapter that writes 1 MiB to stderr per request: stderr must never block it."""
+    original = ra.Adapter.handle
+
+    def handle(self, req):
+        line = b"chatty: " + b"x" * 1000 + b"\n"
+        sys.stderr.buffer.write(line * 1024)
+        sys.stderr.buffer.flush()
+        return original(self, req)
+    ra.Adapter.handle = handle
+
+
+def _limited() -> None:
+    """A correct implementation with fewer capabilities (adapter §3.2, adapter §3.8): suite 2
+    only, no injected randomness or RFC 6979 signatures, and an emitter this build lacks
+    (it says so with an ``unsupported`` reply)."""
+    hello, handle = ra.Adapter.hello, ra.Adapter.handle
+
+    def limited_hello(self):
+        return {**hello(self), "suites": [2], "injected_randomness": False,
+                "deterministic_signatures": False}
+
+    def limited_handle(self, req):
+        if req.get("type") == "start" and req.get("role") == "emitter":
+            return {"type": "unsupported", "id": req.get("id"),
+                    "reason": "this build has no emitter"}
+        if req.get("type") == "start" and (req.get("entropy") is not None
+                                          or req.get("deterministic_signatures")):
+            return {"type": "error", "id": req.get("id"), "code": "bad_request",
+                    "message": "injection was not announced"}
+        return handle(self, req)
+    ra.Adapter.hello, ra.Adapter.handle = limited_hello, limited_handle
+
+
+EXTRAS = {"never-hello": _never_hello, "chatty-stderr": _chatty_stderr, "limited": _limited}
+
+
+def main(name: str | None = None) -> int:
+    name = name or os.path.basename(sys.argv[0])
+    if name in ("zooadapter.py", "zooadapter") and len(sys.argv) > 1:
+        name = sys.argv[1]
+    if name in EXTRAS:
+        EXTRAS[name]()
+        return ra.main()
+    if name not in FAULTS:
+        print(f"zooadapter: unknown fault {name!r}; known: {', '.join(FAULTS)}", file=sys.stderr)
+        return 2
+    FAULTS[name].apply()
+    print(f"zoo adapter with fault {name}: {FAULTS[name].description}", file=sys.stderr)
+    return ra.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
