@@ -143,14 +143,14 @@ def _fill(source, view: memoryview) -> int:
     return got
 
 
-def _stream(emitter: Emitter, conn: Connection, source, writer: Worker, size: int | None,
+def _stream(emitter: Emitter, conn: Connection, source, idle: float | None, size: int | None,
             chunk_size: int, progress: Progress | None, scratch: memoryview) -> None:
-    """DATA records then FINAL (§7.3, §7.4): seal in this thread, write in ``writer``'s."""
+    """DATA records then FINAL (§7.3, §7.4), one record in memory at a time."""
     chunk = memoryview(bytearray(chunk_size))
     sent = 0
     while n := _fill(source, chunk):
-        emitter.send_data(chunk[:n])
-        writer.put(emitter.data_to_send())
+        emitter.send_data(chunk[:n])   # the core encrypts from our buffer, keeps nothing of it
+        conn.send(emitter.data_to_send(), idle, "sending data")
         sent += n
         if progress:
             progress.update(n)
@@ -160,8 +160,7 @@ def _stream(emitter: Emitter, conn: Connection, source, writer: Worker, size: in
         raise ParleyError("INTERNAL_ERROR", f"the input changed size while being sent "
                                             f"({size} bytes announced, {sent} read)")
     emitter.end_stream()
-    writer.put(emitter.data_to_send())
-    writer.drain()
+    conn.send(emitter.data_to_send(), idle, "sending FINAL")
 
 
 def send(host: str, port: int, own: keys.LongTermPrivateKey, peer: keys.LongTermPublicKey,
@@ -180,11 +179,8 @@ def send(host: str, port: int, own: keys.LongTermPrivateKey, peer: keys.LongTerm
             conn.send(emitter.data_to_send(), handshake.remaining(), handshake.what)
             _read_until(emitter, conn, HandshakeComplete, handshake, scratch)
             conn.send(emitter.data_to_send(), timeouts.idle, "sending E_AUTH")
-            writer = Worker(lambda frame: conn.send(frame, timeouts.idle, "sending data"))
-            try:
-                _stream(emitter, conn, source, writer, header.size, chunk_size, progress, scratch)
-            finally:
-                writer.stop(cancel=True)  # after this, only this thread uses the socket
+            _stream(emitter, conn, source, timeouts.idle, header.size, chunk_size, progress,
+                    scratch)
             ack = _read_until(emitter, conn, Acknowledged,
                               Deadline(timeouts.idle, "waiting for the acknowledgement"), scratch)
         except TransportClosed as closed:
