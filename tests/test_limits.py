@@ -317,3 +317,58 @@ def test_a_dead_session_does_not_grow_per_call(keypairs):
     peak, _ = peak_of(lambda: hammer(5000))
     assert depth(first.value.__traceback__) < 40
     assert peak < 64 * KIB, f"{peak} bytes held after 5000 calls on a dead session"
+
+
+# -- a failure does not pin the caller's buffers ------------------------------------------------
+
+def _can_resize(buf: bytearray) -> bool:
+    try:
+        buf.clear()
+    except BufferError:
+        return False
+    return True
+
+
+def _streaming_pair(keypairs):
+    e, r = make_pair(keypairs, 2)
+    e.start()
+    r.receive_data(e.data_to_send())
+    e.receive_data(r.data_to_send())
+    e.send_data(b"a" * 100)
+    e.end_stream()
+    flight = bytearray(e.data_to_send())
+    first = 4 + int.from_bytes(flight[:4], "big")       # E_AUTH
+    r.receive_data(bytes(flight[:first]))
+    return r, flight[first:]
+
+
+@pytest.mark.parametrize("how", ["bad record (fast path)", "bad frame (general path)",
+                                 "library failure", "memoryview of the buffer"])
+def test_a_failure_does_not_pin_the_callers_receive_buffer(keypairs, monkeypatch, how):
+    """The reader borrows the caller's bytes (no copy); after a failure nothing of the session,
+    its error or the error's traceback may keep a view of them, or an application that reuses
+    a bytearray as its receive buffer gets BufferError when it resizes it (§9.3)."""
+    r, records_ = _streaming_pair(keypairs)
+    buf = bytearray(records_)
+    if how == "bad record (fast path)":
+        buf[20] ^= 1
+    elif how == "bad frame (general path)":
+        buf[4] = 0xFF
+    elif how == "library failure":
+        def failing(*args):
+            raise ValueError("library failure")
+        monkeypatch.setattr(symmetric, "aes256_ctr", failing)
+    else:
+        buf[20] ^= 1
+    with pytest.raises(ParleyError) as info:
+        r.receive_data(memoryview(buf) if how.startswith("memoryview") else buf)
+    assert info.value.error.name in ("BAD_RECORD_MAC", "DECODE_ERROR", "INTERNAL_ERROR")
+    assert _can_resize(buf), "the failed session still holds a view of the caller's buffer"
+
+
+def test_a_refused_send_does_not_pin_the_callers_buffer(keypairs):
+    e, _ = make_pair(keypairs, 2)
+    buf = bytearray(b"message" * 100)
+    with pytest.raises(ParleyError):
+        e.send_data(buf)                         # API_MISUSE: the handshake has not run
+    assert _can_resize(buf)

@@ -13,6 +13,7 @@ attached to the exception as ``.events``.
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -61,6 +62,16 @@ class SessionConfig:
         if not 1 <= self.chunk_size <= records.MAX_CHUNK:
             raise LocalProtocolError(f"chunk size {self.chunk_size} outside 1..262144",
                                      "LIMIT_EXCEEDED")
+
+
+def _as_parley_error(exc: Exception) -> ParleyError:
+    """The error to report for ``exc``; a library exception becomes INTERNAL_ERROR (§11).
+
+    The frames ``exc`` passed through are cleared of their locals (the lines
+    stay in the traceback): they may hold views of the caller's buffers.
+    """
+    traceback.clear_frames(exc.__traceback__)
+    return exc if isinstance(exc, ParleyError) else ParleyError("INTERNAL_ERROR", type(exc).__name__)
 
 
 class _Session:
@@ -113,10 +124,9 @@ class _Session:
                 raise RemoteProtocolError("UNEXPECTED_MESSAGE",
                                           "a frame followed the end of the session")
             self._reader.release()  # the caller may reuse ``data`` once we return
-        except ParleyError as exc:
-            self._fail(exc, events)
         except Exception as exc:  # never leak a library exception (§11)
-            self._fail(ParleyError("INTERNAL_ERROR", type(exc).__name__), events)
+            data = body = None  # noqa: F841 - the error's traceback must not pin the caller's buffer
+            self._fail(_as_parley_error(exc), events)
         return events
 
     def receive_eof(self) -> None:
@@ -305,10 +315,9 @@ class Emitter(_Session):
         self._check_alive()
         try:
             fn(*args)
-        except ParleyError as exc:
-            self._fail(exc, [])
         except Exception as exc:
-            self._fail(ParleyError("INTERNAL_ERROR", type(exc).__name__), [])
+            args = None  # noqa: F841 - the error's traceback must not pin the caller's buffer
+            self._fail(_as_parley_error(exc), [])
 
     def _start(self) -> None:
         self._step("send E_HELLO")
