@@ -304,10 +304,14 @@ def _check_out(out: str) -> None:
     if out.endswith(os.sep) or os.path.isdir(out):
         if not os.path.isdir(out):
             raise ParleyError("INTERNAL_ERROR", f"--out {out}: no such folder")
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise ParleyError("INTERNAL_ERROR", f"--out {out}: cannot create files there")
         return
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise ParleyError("INTERNAL_ERROR", f"--out {out}: no such folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ParleyError("INTERNAL_ERROR", f"--out {out}: cannot create files in {folder}")
 
 
 def cmd_receive(args) -> int:
