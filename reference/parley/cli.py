@@ -206,10 +206,7 @@ def _rate(summary: Summary) -> str:
 # ----------------------------------------------------------------- commands
 
 def _load_keys(args) -> tuple[keys.LongTermPrivateKey, keys.LongTermPublicKey]:
-    try:
-        own = keyfiles.load_own_key(args.key, args.password_file)
-    except keyfiles.NoPassword as exc:
-        raise ParleyError("KEY_PASSWORD_WRONG", f"{args.key} is encrypted: {exc}") from None
+    own = keyfiles.load_own_key(args.key, args.password_file)
     peer = keyfiles.load_peer_key(args.peer)
     if own.suite != peer.suite:
         raise KeyFileError("KEY_SUITE_MISMATCH",
@@ -228,11 +225,8 @@ def _progress(args, label: str, total: int | None) -> Progress:
 
 
 def cmd_keygen(args) -> int:
-    try:
-        secret = keyfiles.password(args.password_file, f"Password for {args.out}.key: ",
-                                   confirm=True)
-    except keyfiles.NoPassword as exc:
-        raise ParleyError("KEY_PASSWORD_WRONG", str(exc)) from None
+    secret = keyfiles.password(args.password_file, f"Password for {args.out}.key: ",
+                               confirm=True)
     try:
         key_path, pub_path, key = keyfiles.write_key_pair(args.suite, args.out, secret,
                                                           force=args.force)

@@ -20,10 +20,6 @@ from ..suites import Suite
 PASSWORD_ENV = "PARLEY_KEY_PASSWORD"
 
 
-class NoPassword(Exception):
-    """No password source is available (no file, no variable, no terminal)."""
-
-
 def _terminal_available() -> bool:
     try:
         with open("/dev/tty", "rb"):
@@ -55,8 +51,9 @@ def password(password_file: str | None, prompt: str, *, confirm: bool = False) -
     if env:
         return env
     if not _terminal_available():
-        raise NoPassword(f"no password: give --password-file FILE, set {PASSWORD_ENV}, "
-                         "or run on a terminal")
+        raise ParleyError("KEY_PASSWORD_WRONG",
+                          f"no password: give --password-file FILE, set {PASSWORD_ENV}, "
+                          "or run on a terminal")
     first = getpass.getpass(prompt).encode()
     if not first:
         raise ParleyError("KEY_PASSWORD_WRONG", "an empty password is not accepted")
@@ -77,7 +74,10 @@ def _read(path: str, what: str) -> bytes:
 def load_own_key(path: str, password_file: str | None) -> keys.LongTermPrivateKey:
     pem = _read(path, "private key file")
     if b"ENCRYPTED PRIVATE KEY" in pem:
-        secret = password(password_file, f"Password for {path}: ")
+        try:
+            secret = password(password_file, f"Password for {path}: ")
+        except ParleyError as exc:
+            raise ParleyError(exc.error, f"{path} is encrypted: {exc.detail}") from None
     else:
         secret = None
     try:
