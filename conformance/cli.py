@@ -15,7 +15,9 @@ import argparse
 import os
 import shlex
 import shutil
+import signal
 import sys
+import threading
 
 from . import adapter_protocol as ap
 from . import report, runner
@@ -150,9 +152,15 @@ def collect(args) -> tuple[list, list[str]]:
     return cases, warnings
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)   # clean up the adapters as on ^C
     try:
         return _main(args)
     except runner.UsageError as exc:

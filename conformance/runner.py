@@ -293,9 +293,11 @@ def run(cases: list[Case], settings: Settings, expectations: list[Expectation] =
             raise HarnessError(why)
         hellos = [c.hello for c in workers[0].clients]
 
+    stop = threading.Event()
+
     def work(worker: _Worker) -> None:
         try:
-            while True:
+            while not stop.is_set():
                 try:
                     i, case, exp = todo.get_nowait()
                 except queue.Empty:
@@ -312,8 +314,17 @@ def run(cases: list[Case], settings: Settings, expectations: list[Expectation] =
                for n, w in enumerate(workers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.25)
+    except BaseException:
+        # Interrupted (^C, SIGTERM): the adapters run in their own process groups, so kill
+        # them here; never leave a hung adapter behind.
+        stop.set()
+        for w in workers:
+            w.kill_all()
+        raise
     return Run([r for r in results if r is not None], hellos, time.monotonic() - t0)
 
 

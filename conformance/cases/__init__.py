@@ -162,6 +162,10 @@ class ImplSession:
     # -- operations ----------------------------------------------------------------
 
     def start(self) -> ap.Result:
+        limit = self.client.hello.max_message
+        if len(self.start_args["message"]) > limit:
+            raise CaseUnsupported(f"the case sends a {len(self.start_args['message'])}-byte "
+                                  f"message; the adapter takes at most {limit} (adapter §3.2)")
         return self._call("start", lambda rid: ap.start_request(rid, self.session_id,
                                                                   **self.start_args))
 

@@ -409,13 +409,13 @@ def _chatty_stderr() -> None:
 
 def _limited() -> None:
     """A correct implementation with fewer capabilities (adapter §3.2, adapter §3.8): suite 2
-    only, no injected randomness or RFC 6979 signatures, and an emitter this build lacks
-    (it says so with an ``unsupported`` reply)."""
+    only, no injected randomness or RFC 6979 signatures, messages of at most 64 KiB, and an
+    emitter this build lacks (it says so with an ``unsupported`` reply)."""
     hello, handle = ra.Adapter.hello, ra.Adapter.handle
 
     def limited_hello(self):
         return {**hello(self), "suites": [2], "injected_randomness": False,
-                "deterministic_signatures": False}
+                "deterministic_signatures": False, "max_message": 65536}
 
     def limited_handle(self, req):
         if req.get("type") == "start" and req.get("role") == "emitter":
