@@ -198,6 +198,24 @@ FIELD_NAMES = {0: "type", 1: "version", 2: "suite", 3: "sid", 4: "public value",
                6: "MAC/tag", 7: "seq", 8: "total", 9: "error"}
 
 
+# Where to look when a field differs from the vector: (message type, key) -> the computation.
+HINTS = {
+    ("E_HELLO", 3): "sid_e is the first injected draw (§3.5)",
+    ("E_HELLO", 4): "g_e = g^x from the injected ephemeral draw, redrawn if out of range (§3.4, §3.5)",
+    ("R_HELLO", 3): "sid_r is the first injected draw (§3.5)",
+    ("R_HELLO", 4): "g_r from the injected ephemeral draw (§3.4, §3.5)",
+    ("R_HELLO", 5): "c_r: sig_r over SigInput (§5.5) with RFC 6979 nonces (§3.3), encrypted with "
+                    "K_R (§6); compare with the vector's intermediates SigInput(receiver), k, K_R",
+    ("R_HELLO", 6): "mac_r = HMAC(MK_R, TH_2 ‖ c_r): check TH_2 (§5.6), PRK and MK_R (§6)",
+    ("E_AUTH", 5): "c_e: sig_e over SigInput (§5.5) ‖ app_header, encrypted with K_E (§6)",
+    ("E_AUTH", 6): "mac_e = HMAC(MK_E, TH_3 ‖ c_e): check TH_3 (§5.6) and MK_E (§6)",
+    ("DATA", 5): "ct = AES-256-CTR(K_data, CB(seq), P): check TH_4, K_data (§6) and CB (§7.2)",
+    ("DATA", 6): "tag over MacInput(4, seq, offset, ct) with MK_data: check MacInput and AD (§7.1)",
+    ("FINAL", 6): "tag_f over MacInput(5, seq, total, \"\") with MK_data (§7.4)",
+    ("ACK", 6): "tag_a over MacInput(6, seq, total, tag_f) with MK_ack (§7.4)",
+}
+
+
 def _frame_diff(got_stream: bytes, want: bytes) -> list[str]:
     got = _next_frame(got_stream) or got_stream[:len(want) + 64]
     lines = [f"expected {len(want)} bytes ({frame_type(want[4:])}), got "
@@ -208,6 +226,9 @@ def _frame_diff(got_stream: bytes, want: bytes) -> list[str]:
             if fw.get(k) != fg.get(k):
                 lines.append(f"field {k} ({FIELD_NAMES.get(k, '?')}) differs: expected "
                              f"{_short(fw.get(k))}, got {_short(fg.get(k))}")
+                hint = HINTS.get((frame_type(want[4:]), k))
+                if hint:
+                    lines.append(f"  hint: {hint}")
     else:
         i = next((j for j in range(min(len(got), len(want))) if got[j] != want[j]),
                  min(len(got), len(want)))
@@ -268,7 +289,10 @@ def _positive_exact(ctx, group, keys, test, role) -> None:
                     raise CaseFailure(f"failed with {impl.error} on frame {f['index']} "
                                       f"({f['type']}) of a valid session",
                                       ([f"detail: {impl.error.detail}"] if impl.error.detail
-                                       else []) + [impl.summary()])
+                                       else []) + [
+                                          "the frame is valid: compare each step of your check "
+                                          "with the vector's intermediates (vectors/README.md)",
+                                          impl.summary()])
         extra = out.extra()
         if extra:
             raise CaseFailure(f"sent more than the vector: {', '.join(extra)}", [impl.summary()])
