@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the whole message has verified; then acknowledge it.",
                        epilog=HEADER_HELP + "\n" + PASSWORD_HELP)
     r.add_argument("--listen", required=True, metavar="HOST:PORT",
-                   help="address to listen on (port 0: any free port, printed on stderr)")
+                   help="address to listen on (:PORT means 127.0.0.1:PORT; 0.0.0.0:PORT "
+                        "listens on every interface; port 0: any free port, printed on stderr)")
     r.add_argument("--out", required=True, metavar="FILE|DIR/|-",
                    help="write to FILE (replaced only on success), into DIR/ under the sent "
                         "name, or to standard output (after the whole message verified)")
@@ -318,7 +319,8 @@ def cmd_receive(args) -> int:
     _check_out(args.out)
     listener = transport.Listener(host, port)
     if not args.quiet:
-        print(f"parley: listening on {listener.address[0]}:{listener.address[1]}",
+        host_text = f"[{listener.address[0]}]" if ":" in listener.address[0] else listener.address[0]
+        print(f"parley: listening on {host_text}:{listener.address[1]}",
               file=sys.stderr, flush=True)
     try:
         summary = session.receive(
