@@ -75,6 +75,7 @@ def fuzz_one(target: str, args) -> dict:
         cmd.append(f"-seed={args.seed}")
     cmd += [str(d) for d in dirs]
     before = set(crashes.iterdir())
+    fuzzed = source_state()  # before the run: the code the fuzzer imports
     print(f"== {target}: {' '.join(cmd[2:])}", flush=True)
     start = time.monotonic()
     log_path = WORK / f"{target}.log"
@@ -97,7 +98,7 @@ def fuzz_one(target: str, args) -> dict:
         "peak_rss_mb": stats.get("peak_rss_mb"),
         "crashes": new,
         "exit": proc.returncode,
-        **source_state(),
+        **fuzzed,
     }
     (WORK / f"{target}.json").write_text(json.dumps(result, indent=2) + "\n")
     if proc.returncode != 0 or new:

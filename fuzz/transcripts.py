@@ -16,7 +16,6 @@ property test checks that a clone behaves exactly like the original.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import hmac as _hmac
 import pathlib
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from parley.suites import SUITES
 KEY_DIR = pathlib.Path(__file__).resolve().parent / "keys"
 
 
-def _share_uncopyable(obj, memo: dict, depth: int = 2) -> None:
+def _share_uncopyable(obj, memo: dict, depth: int) -> None:
     """Let the copy share what cannot be deep-copied and is never mutated in place.
 
     Keyed HMAC objects are only ever ``.copy()``-ed; the frame reader's
@@ -41,7 +40,7 @@ def _share_uncopyable(obj, memo: dict, depth: int = 2) -> None:
             memo[id(value)] = value
         elif isinstance(value, _hmac.HMAC):
             memo[id(value)] = value
-        elif depth and hasattr(value, "__dict__") and not isinstance(value, type):
+        elif depth and hasattr(value, "__dict__") and id(value) not in memo:
             _share_uncopyable(value, memo, depth - 1)
 
 
@@ -51,9 +50,10 @@ def clone(session):
     The copy shares the long-term keys and gets its own copy of the entropy
     source (whose draw counters are state).
     """
-    config = dataclasses.replace(session.config, entropy=copy.deepcopy(session.config.entropy))
+    config = copy.copy(session.config)
+    object.__setattr__(config, "entropy", copy.deepcopy(session.config.entropy))
     memo = {id(session.config): config, id(session.suite): session.suite}
-    _share_uncopyable(session, memo)
+    _share_uncopyable(session, memo, 1)
     return copy.deepcopy(session, memo)
 
 

@@ -416,12 +416,13 @@ def test_emitter_arbitrary_bytes(tr, suite, data, cuts, eof, where):
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(60)
-@given(ops=st.lists(st.tuples(st.sampled_from(["start", "send", "end", "recv", "junk", "eof"]),
+@given(ops=st.lists(st.tuples(st.sampled_from(["start", "send", "end", "recv", "junk", "eof",
+                                               "abort"]),
                               st.binary(max_size=40)), max_size=10))
 def test_emitter_call_sequences(tr, keypairs, suite, ops):
     """Any sequence of API calls follows §9.2: a legal call moves to the table's next state,
-    an illegal one is API_MISUSE (never sent: ABORT carries INTERNAL_ERROR, §11), and the
-    session is then dead (§9.3)."""
+    an illegal one is API_MISUSE (never sent: ABORT carries INTERNAL_ERROR, §11), an abort by
+    the application fails the session with its error, and the session is then dead (§9.3)."""
     t, _ = tr[suite]
     e, _ = make_pair(keypairs, suite, seed=b"prop", header=b"name=p.txt", chunk=16)
     replies = {State.WAIT_R_HELLO: t.r_to_e[0], State.WAIT_ACK: t.r_to_e[1]}
@@ -439,10 +440,15 @@ def test_emitter_call_sequences(tr, keypairs, suite, ops):
                 e.receive_data(replies.get(before, t.r_to_e[0]))
             elif kind == "junk":
                 e.receive_data(blob)
+            elif kind == "abort":
+                e.abort("TIMEOUT", "the application gave up")     # §8, §13.2
             else:
                 e.receive_eof()
         except ParleyError as exc:
-            if event is not None:
+            if kind == "abort":
+                assert exc.error.name == "TIMEOUT" and e.error is exc
+                oracle.check_dead(e, exc, e.data_to_send())
+            elif event is not None:
                 assert isinstance(exc, LocalProtocolError) and exc.error.name == "API_MISUSE"
                 assert next_state(Role.EMITTER, before, event) is None, "a legal call failed"
                 oracle.check_dead(e, exc, e.data_to_send())
