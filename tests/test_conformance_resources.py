@@ -53,7 +53,7 @@ def test_hanging_adapter_times_out_within_its_timeout_and_the_run_goes_on():
     results = _run(ZOO / "hangs", [SESSION_R, EARLY_R, SESSION_E, EARLY_E], read_timeout=1.0)
     assert [r.outcome for r in results] == ["TIMEOUT", "PASS", "TIMEOUT", "PASS"]
     for r in results[0], results[2]:
-        assert r.duration < 1.0 + 1.5, r.duration     # the timeout, plus killing and slack
+        assert r.duration < 1.0 + 3.0, r.duration     # the timeout, plus the handshake, killing, slack
         assert "no reply within 1 s" in r.actual
         assert "zoo: hanging" in r.stderr
 
@@ -178,7 +178,7 @@ def test_never_says_hello_gives_up_after_the_startup_timeout():
     t0 = time.monotonic()
     with pytest.raises(AdapterTimeout, match="no hello within 0.5 s"):
         client.start()
-    assert time.monotonic() - t0 < 2.5
+    assert time.monotonic() - t0 < 4
     assert not client.alive
 
 
