@@ -342,6 +342,10 @@ class _Live:
             for kind in ("end_of_stream", "acknowledged"):
                 if impl.event(kind) is not None:
                     problems.append(f"reported {kind} although the session failed (§9.3)")
+            if self._handshake_frame_was_bad() and impl.event("handshake_complete") is not None:
+                problems.append("reported handshake_complete although the handshake failed: "
+                                "the application header may be released only after the "
+                                "signature verifies (§5.4 step 6)")
             if impl.status != "failed":
                 problems.append(f"status {impl.status!r} after the error; expected 'failed' (§9.3)")
         # What was sent with or after the error: nothing but ABORT (§9.3 step 4).
@@ -357,6 +361,13 @@ class _Live:
         self._abort_notes(sent, exp)
         if problems:
             raise CaseFailure(problems[0], problems[1:] + [impl.summary()])
+
+    def _handshake_frame_was_bad(self) -> bool:
+        """The expected failure is on a handshake message (R_HELLO, or E_AUTH as unit 0)."""
+        if self.expected_at is None:
+            return False
+        k, unit = self.expected_at
+        return k == 1 or (self.sc.role == "receiver" and k == 2 and unit == 0)
 
     def _abort_notes(self, sent: list[str], exp: Reject) -> None:
         if exp.error in ("PEER_ABORTED", "TRUNCATED") or exp.after_end:

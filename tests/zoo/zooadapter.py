@@ -174,6 +174,25 @@ def _ignores_role():
     _Session._verify_peer = _verify_peer
 
 
+@fault("header-before-signature", "the Receiver reports the handshake complete (releasing the "
+       "application header) before the Emitter's signature verifies",
+       ["live/receiver/*/e-auth-signature-flip/*", "live/receiver/*/e-auth-wrong-role-label/*",
+        "vector/negative/suite*/tc*097-*"])
+def _header_before_signature():
+    from parley.events import HandshakeComplete
+    original = Receiver._on_e_auth
+
+    def _on_e_auth(self, body, f, events):
+        try:
+            original(self, body, f, events)
+        except Exception as exc:
+            if getattr(exc, "error", None) is not None and exc.error.name == "BAD_SIGNATURE":
+                events.append(HandshakeComplete(self.suite.number, bytes(self.suite.hash_len),
+                                                self.id_e, b""))
+            raise
+    Receiver._on_e_auth = _on_e_auth
+
+
 # -- §7: records -------------------------------------------------------------------------
 
 @fault("mac-omits-record-type", "the record MAC input leaves out the type byte",
