@@ -155,3 +155,44 @@ def test_receiver_fed_from_a_reused_buffer(keypairs):
         scratch[:] = bytes(len(scratch))
     assert ended is not None and ended.total == len(message)
     assert hashlib.sha256(b"".join(delivered)).digest() == hashlib.sha256(message).digest()
+
+
+def test_data_to_send_parts_are_the_same_bytes(keypairs):
+    """Two identical sessions (same seeds): pieces joined == data_to_send()."""
+    whole, pieces = make_pair(keypairs, 1, chunk=70000), make_pair(keypairs, 1, chunk=70000)
+    for e, r in (whole, pieces):
+        handshake(e, r)
+    message = os.urandom(300_000)
+    whole[0].send_data(message)
+    pieces[0].send_data(message)
+    parts = pieces[0].data_to_send_parts()
+    assert len(parts) > 1 and all(isinstance(p, bytes) for p in parts)
+    assert b"".join(parts) == whole[0].data_to_send()
+    assert pieces[0].data_to_send_parts() == [] and pieces[0].data_to_send() == b""
+
+
+def test_scatter_gather_send_survives_partial_writes():
+    """Connection.send_parts over a socket with a tiny buffer and a slow reader."""
+    import socket
+    import threading
+    import time
+    from parley.shell.transport import Connection
+    a, b = socket.socketpair()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    parts = [os.urandom(n) for n in (7, 300_000, 45, 1, 99_999)]
+    got = bytearray()
+
+    def reader():
+        while data := b.recv(5000):
+            got.extend(data)
+            time.sleep(0.0005)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    conn = Connection(a, "test")
+    conn.send_parts(parts, 10.0, "test")
+    a.shutdown(socket.SHUT_WR)
+    t.join(30)
+    conn.close()
+    b.close()
+    assert bytes(got) == b"".join(parts)

@@ -104,6 +104,15 @@ class _Session:
         self._out.clear()
         return out
 
+    def data_to_send_parts(self) -> list[bytes]:
+        """The same bytes as ``data_to_send()``, as a list of pieces not joined.
+
+        For scatter-gather writes (``socket.sendmsg``): a DATA record's
+        ciphertext then reaches the transport without a copy.  Drains the queue.
+        """
+        out, self._out = self._out, []
+        return out
+
     def receive_data(self, data: bytes) -> list[Event]:
         """Consume received bytes (any split) and return the events they complete."""
         self._check_alive()
@@ -368,10 +377,10 @@ class Emitter(_Session):
                 self._trace(f"CB({self._seq})", records.counter_block(self._seq))
                 self._trace(f"MacInput head({self._seq})", records.mac_input_head(
                     DATA, self._seq, self._offset, len(chunk), self._keys.ad))
-            framed = records.seal_data(self._keys, self._seq, self._offset, chunk)
-            self._out.append(framed)
+            parts = records.seal_data_parts(self._keys, self._seq, self._offset, chunk)
+            self._out.extend(parts)
             if self._trace_fn is not None:
-                self._trace("sent DATA", framed[frames.LENGTH_PREFIX:])
+                self._trace("sent DATA", b"".join(parts)[frames.LENGTH_PREFIX:])
             self._seq += 1
             self._offset += len(chunk)
         if not view and self.state is not State.STREAMING:

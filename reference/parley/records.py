@@ -87,11 +87,13 @@ def _uint(n: int) -> bytes:
     return b"\x1b" + n.to_bytes(8, "big")
 
 
-def seal_data(keys: RecordKeys, seq: int, offset: int, chunk: bytes) -> bytes:
-    """Compose one DATA frame (§7.3), length prefix included.
+def seal_data_parts(keys: RecordKeys, seq: int, offset: int, chunk) -> tuple[bytes, bytes, bytes]:
+    """Compose one DATA frame (§7.3) as three pieces whose concatenation is the frame.
 
-    Builds the deterministic CBOR map {0: 4, 5: ct, 6: tag, 7: seq} (keys in
-    ascending order, §4.2) directly, so the ciphertext is copied only once.
+    (length prefix and CBOR head, ``ct``, ``tag`` and ``seq``): the
+    deterministic CBOR map {0: 4, 5: ct, 6: tag, 7: seq} (keys in ascending
+    order, §4.2) written directly, so that a scatter-gather write
+    (``socket.sendmsg``) sends the ciphertext without copying it again.
     """
     if not 1 <= len(chunk) <= MAX_CHUNK:
         raise ValueError("a DATA record carries 1 to 262144 bytes")
@@ -100,7 +102,12 @@ def seal_data(keys: RecordKeys, seq: int, offset: int, chunk: bytes) -> bytes:
     head = b"\xa4" + bytes([K_TYPE, DATA, K_CT]) + _bstr_head(len(ct))
     tail = bytes([K_MAC, 0x58, TAG_LEN]) + tag + bytes([K_SEQ]) + _uint(seq)
     n = len(head) + len(ct) + len(tail)
-    return b"".join((n.to_bytes(LENGTH_PREFIX, "big"), head, ct, tail))
+    return n.to_bytes(LENGTH_PREFIX, "big") + head, ct, tail
+
+
+def seal_data(keys: RecordKeys, seq: int, offset: int, chunk) -> bytes:
+    """Compose one DATA frame (§7.3), length prefix included, as one ``bytes``."""
+    return b"".join(seal_data_parts(keys, seq, offset, chunk))
 
 
 _BSTR_ARG = {0x58: (1, 24), 0x59: (2, 0x100), 0x5A: (4, 0x10000)}

@@ -150,7 +150,7 @@ def _stream(emitter: Emitter, conn: Connection, source, idle: float | None, size
     sent = 0
     while n := _fill(source, chunk):
         emitter.send_data(chunk[:n])   # the core encrypts from our buffer, keeps nothing of it
-        conn.send(emitter.data_to_send(), idle, "sending data")
+        conn.send_parts(emitter.data_to_send_parts(), idle, "sending data")
         sent += n
         if progress:
             progress.update(n)

@@ -151,6 +151,31 @@ class Connection:
         except OSError as exc:
             raise TransportClosed(_describe(exc)) from None
 
+    def send_parts(self, parts: list[bytes], timeout: float | None, what: str) -> None:
+        """Write the concatenation of ``parts`` with scatter-gather I/O (no joining copy).
+
+        ``timeout`` bounds each wait for the peer to take more bytes.
+        """
+        views = [memoryview(p) for p in parts if p]
+        if len(views) > 64 or not hasattr(self.sock, "sendmsg"):
+            self.send(b"".join(views), timeout, what)
+            return
+        self._set_timeout(timeout)
+        try:
+            while views:
+                n = self.sock.sendmsg(views)
+                while n:
+                    first = len(views[0])
+                    if n < first:
+                        views[0] = views[0][n:]
+                        break
+                    n -= first
+                    del views[0]
+        except socket.timeout:
+            raise timeout_error(what, timeout) from None
+        except OSError as exc:
+            raise TransportClosed(_describe(exc)) from None
+
     def recv_into(self, buffer, timeout: float | None, what: str) -> int:
         """Read what has arrived (at least one byte; 0 at the end of the stream)."""
         self._set_timeout(timeout)
