@@ -182,7 +182,9 @@ def _main(args) -> int:
             raise runner.UsageError(f"--{name.replace('_', '-')} must be positive")
     expectations = (runner.load_expected_failures(args.expected_failures)
                     if args.expected_failures else [])
-    if args.command == "run":
+    if args.list:
+        commands, names = [], []
+    elif args.command == "run":
         commands, names = [adapter_command(args.adapter)], ["impl"]
     else:
         commands = [adapter_command(args.adapter_a), adapter_command(args.adapter_b)]
