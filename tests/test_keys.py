@@ -297,3 +297,20 @@ def test_openssl_reads_parley_written_keys(generated, tmp_path, n):
     assert text.returncode == 0
     assert (b"P-384" in text.stdout or b"secp384r1" in text.stdout) if n == 2 \
         else b"2048 bit" in text.stdout
+
+
+def test_encrypted_key_uses_pbes2_with_600000_rounds(tmp_path):
+    """§12: PBES2, PBKDF2-HMAC-SHA256 with 600000 rounds, AES-256-CBC, read back by OpenSSL's parser."""
+    import shutil
+    import subprocess
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl binary not installed")
+    key = keys.generate_private_key(SUITE_2)
+    path = tmp_path / "k.pem"
+    path.write_bytes(keys.private_key_pem(key, b"pw"))
+    dump = subprocess.run(["openssl", "asn1parse", "-in", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    assert ":PBES2" in dump and ":PBKDF2" in dump and ":hmacWithSHA256" in dump
+    assert ":aes-256-cbc" in dump
+    assert "INTEGER           :0927C0" in dump  # 600000
+    assert keys.load_private_key(path.read_bytes(), b"pw").identity == key.identity

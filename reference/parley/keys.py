@@ -27,6 +27,7 @@ the library, but signing and key agreement go through
 from __future__ import annotations
 
 import base64
+import os
 import binascii
 import re
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa, x448, x25519
 
 from .errors import KeyFileError
-from .primitives import signatures
+from .primitives import pbes2, signatures
 from .primitives.symmetric import hash_
 from .suites import SUITE_1, SUITE_2, Suite
 
@@ -311,16 +312,29 @@ def generate_private_key(suite: Suite) -> LongTermPrivateKey:
     return key
 
 
-def private_key_pem(key: LongTermPrivateKey, password: bytes | None) -> bytes:
-    """PKCS#8 PEM of ``key``; encrypted (the library's best scheme) if a password is given."""
+KDF_ITERATIONS = 600_000  # PBKDF2-HMAC-SHA256 rounds for new key files (§12)
+
+
+def private_key_pem(key: LongTermPrivateKey, password: bytes | None, *,
+                    iterations: int = KDF_ITERATIONS) -> bytes:
+    """PKCS#8 PEM of ``key``; with a password, PBES2 with PBKDF2-HMAC-SHA256 (``iterations``
+    rounds) and AES-256-CBC (§12), which OpenSSL reads."""
+    der = key.handle.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption())
     if password is None:
-        enc: serialization.KeySerializationEncryption = serialization.NoEncryption()
-    else:
-        if not password:
-            raise ValueError("the password must not be empty (use None for no encryption)")
-        enc = serialization.BestAvailableEncryption(bytes(password))
-    return key.handle.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8, enc)
+        return _pem("PRIVATE KEY", der)
+    if not password:
+        raise ValueError("the password must not be empty (use None for no encryption)")
+    enc = pbes2.encrypt_pkcs8(der, bytes(password), salt=os.urandom(16), iv=os.urandom(16),
+                              iterations=iterations)
+    return _pem("ENCRYPTED PRIVATE KEY", enc)
+
+
+def _pem(label: str, der: bytes) -> bytes:
+    b64 = base64.encodebytes(der).replace(b"\n", b"")
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return (f"-----BEGIN {label}-----\n".encode() + b"\n".join(lines)
+            + f"\n-----END {label}-----\n".encode())
 
 
 def public_key_pem(key: LongTermPublicKey | LongTermPrivateKey) -> bytes:
