@@ -560,6 +560,23 @@ def test_aes256_ctr_sp800_38a_f55():
     assert symmetric.aes256_ctr(key, ctr, b"") == b""
 
 
+def test_aes_ctr_key_reused_context_sp800_38a_f55():
+    """AesCtrKey (one context, counter block reset per record) gives F.5.5 in any order of use."""
+    key = bytes.fromhex("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4")
+    ctr = bytes.fromhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff")
+    plain = bytes.fromhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                          "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710")
+    cipher = bytes.fromhex("601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c5"
+                           "2b0930daa23de94ce87017ba2d84988ddfc9c58db67aada613c2dd08457941a6")
+    k = symmetric.AesCtrKey(key)
+    ctr2 = (int.from_bytes(ctr, "big") + 1).to_bytes(16, "big")
+    assert k.apply(ctr2, plain[16:32]) == cipher[16:32]   # out of order first
+    assert k.apply(ctr, plain[:20]) == cipher[:20]        # a partial block ...
+    assert k.apply(ctr, plain) == cipher                  # ... leaves no keystream behind
+    assert k.apply(ctr, cipher) == plain
+    assert "603deb" not in repr(k)
+
+
 def test_aes256_ctr_argument_checks():
     with pytest.raises(ValueError):
         symmetric.aes256_ctr(bytes(16), bytes(16), b"x")

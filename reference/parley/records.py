@@ -41,6 +41,8 @@ class RecordKeys:
         # A keyed HMAC object is copied per record instead of re-keyed.
         self._data_mac = hmac.new(bytes(mk_data), digestmod=hashlib.sha256)
         self._ack_mac = hmac.new(bytes(mk_ack), digestmod=hashlib.sha256)
+        # One AES context for the session; its counter block is reset per record.
+        self._ctr = symmetric.AesCtrKey(bytes(k_data))
 
     def tag(self, rtype: int, seq: int, count: int, body: bytes) -> bytes:
         base = self._ack_mac if rtype == ACK else self._data_mac
@@ -55,14 +57,14 @@ class RecordKeys:
         return hmac.compare_digest(self.tag(rtype, seq, count, body), tag)
 
     def encrypt(self, seq: int, data: bytes) -> bytes:
-        return symmetric.aes256_ctr(bytes(self.k_data), counter_block(seq), data)
+        return self._ctr.apply(counter_block(seq), data)
 
     decrypt = encrypt
 
     def wipe(self) -> None:
         for s in (self.k_data, self.mk_data, self.mk_ack):
             s[:] = bytes(len(s))
-        self._data_mac = self._ack_mac = None
+        self._data_mac = self._ack_mac = self._ctr = None
 
 
 def _bstr_head(n: int) -> bytes:
