@@ -22,23 +22,28 @@ from dataclasses import dataclass, field
 
 from parley import Emitter, Receiver, SeededEntropy, SessionConfig
 from parley import keys as keyfiles
+from parley.primitives import symmetric
 from parley.suites import SUITES
 
 KEY_DIR = pathlib.Path(__file__).resolve().parent / "keys"
 
 
+_SHARED = (_hmac.HMAC,) + tuple(c for c in (getattr(symmetric, "AesCtrKey", None),) if c)
+
+
 def _share_uncopyable(obj, memo: dict, depth: int) -> None:
     """Let the copy share what cannot be deep-copied and is never mutated in place.
 
-    Keyed HMAC objects are only ever ``.copy()``-ed; the frame reader's
-    borrowed view is empty between calls (the reader copies what it keeps).
+    Keyed HMAC objects are only ever ``.copy()``-ed; the record layer's AES-CTR
+    context is reset to the record's counter block before every use; the frame
+    reader's borrowed view is empty between calls (the reader copies what it keeps).
     """
     for value in vars(obj).values():
         if isinstance(value, memoryview):
             if len(value):
                 raise ValueError("cannot snapshot a session in the middle of a call")
             memo[id(value)] = value
-        elif isinstance(value, _hmac.HMAC):
+        elif isinstance(value, _SHARED):
             memo[id(value)] = value
         elif depth and hasattr(value, "__dict__") and id(value) not in memo:
             _share_uncopyable(value, memo, depth - 1)

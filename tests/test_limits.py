@@ -321,6 +321,14 @@ def test_a_dead_session_does_not_grow_per_call(keypairs):
 
 # -- a failure does not pin the caller's buffers ------------------------------------------------
 
+def _break_the_cipher(monkeypatch, failing) -> None:
+    """Make every AES-CTR operation of the core (handshake and record layer) call ``failing``."""
+    monkeypatch.setattr(symmetric, "aes256_ctr", failing)
+    if hasattr(symmetric, "AesCtrKey"):  # the record layer's per-session context
+        monkeypatch.setattr(symmetric.AesCtrKey, "apply",
+                            lambda self, counter_block, data: failing(b"", counter_block, data))
+
+
 def _can_resize(buf: bytearray) -> bool:
     try:
         buf.clear()
@@ -357,7 +365,7 @@ def test_a_failure_does_not_pin_the_callers_receive_buffer(keypairs, monkeypatch
     elif how == "library failure":
         def failing(*args):
             raise ValueError("library failure")
-        monkeypatch.setattr(symmetric, "aes256_ctr", failing)
+        _break_the_cipher(monkeypatch, failing)
     else:
         buf[20] ^= 1
     with pytest.raises(ParleyError) as info:

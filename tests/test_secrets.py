@@ -226,8 +226,14 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
         # a ValueError of a buffer) must not travel with the INTERNAL_ERROR (§11).
         def failing(key, counter_block, data):
             raise ValueError(f"cipher failed: key={bytes(key).hex()} data={bytes(data)!r}")
+        _feed(rec, r, join(bodies[:1]))               # E_AUTH: the handshake completes
+        keys_ = r._keys
         monkeypatch.setattr(symmetric, "aes256_ctr", failing)
-        _feed(rec, r, join(bodies))
+        if hasattr(symmetric, "AesCtrKey"):           # the record layer's per-session context
+            monkeypatch.setattr(symmetric.AesCtrKey, "apply", lambda self, cb, data: failing(
+                keys_.k_data, cb, data))
+        _feed(rec, r, join(bodies[1:]))
+        assert r.error is not None and r.error.error.name == "INTERNAL_ERROR"
     elif name == "API misuse after failure":
         _feed(rec, r, join([flip(bodies[0], 10)]))
         for op in (lambda: r.receive_data(b"x"), r.receive_eof):
