@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 
 from parley import Emitter, ParleyError, Receiver, SeededEntropy, SessionConfig, cbor
-from parley import keys as keyfiles
+from parley import frames, keys as keyfiles
 from parley.frames import ACK, FINAL, K_MAC, K_SEQ, K_TOTAL
 from parley import keyschedule as ks
 from parley.primitives import p384, signatures
@@ -147,14 +147,7 @@ def make_peer(role: str, *, own_key, pinned_key, bugs=(), seed: bytes = b"peer",
 
 # -- frame helpers -------------------------------------------------------------------
 
-def frames_of(stream: bytes) -> list[bytes]:
-    """Cut a well-formed byte stream (the peer's own output) into frame bodies (§4.1)."""
-    out, i = [], 0
-    while i < len(stream):
-        n = int.from_bytes(stream[i:i + 4], "big")
-        out.append(stream[i + 4:i + 4 + n])
-        i += 4 + n
-    return out
+frames_of = frames.split_bodies  # cut a well-formed stream into frame bodies (§4.1)
 
 
 def wire(body: bytes) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import struct
 
 from parley import Emitter, Receiver, SeededEntropy, SessionConfig
-from parley import cbor
+from parley import cbor  # noqa: F401  (tests import it from here)
+from parley.frames import split_bodies as frames_of  # noqa: F401  (§4.1)
+from conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
 
 
 def make_pair(keypairs, suite, *, seed=b"t", header=b"", chunk=32, emitter_cls=Emitter,
@@ -20,30 +22,8 @@ def make_pair(keypairs, suite, *, seed=b"t", header=b"", chunk=32, emitter_cls=E
     return e, r
 
 
-def frames_of(stream: bytes) -> list[bytes]:
-    """Cut a byte stream into frame bodies (§4.1)."""
-    out, i = [], 0
-    while i < len(stream):
-        (n,) = struct.unpack(">I", stream[i:i + 4])
-        out.append(stream[i + 4:i + 4 + n])
-        i += 4 + n
-    return out
-
-
 def join(bodies: list[bytes]) -> bytes:
     return b"".join(struct.pack(">I", len(b)) + b for b in bodies)
-
-
-def edit(body: bytes, **changes) -> bytes:
-    """Decode a body, change fields by key (k0=..., k5=...), re-encode deterministically."""
-    item = cbor.decode(body)
-    for k, v in changes.items():
-        key = int(k[1:])
-        if v is None:
-            item.pop(key, None)
-        else:
-            item[key] = v
-    return cbor.encode(item)
 
 
 def handshake(e, r):

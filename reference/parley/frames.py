@@ -128,6 +128,27 @@ def frame(body: bytes) -> bytes:
     return len(body).to_bytes(LENGTH_PREFIX, "big") + body
 
 
+def split_frames(stream: bytes) -> list[bytes]:
+    """Cut a byte stream of whole frames into frames, length prefix included (§4.1).
+
+    For tools and tests that take apart a transcript they hold whole; a party
+    reading from the network uses ``FrameReader``, which enforces the limits.
+    """
+    out, i = [], 0
+    while i < len(stream):
+        end = i + LENGTH_PREFIX + int.from_bytes(stream[i:i + LENGTH_PREFIX], "big")
+        if end > len(stream):
+            raise ValueError("the stream does not end on a frame boundary")
+        out.append(stream[i:end])
+        i = end
+    return out
+
+
+def split_bodies(stream: bytes) -> list[bytes]:
+    """Like ``split_frames``, without the length prefixes: the frame bodies."""
+    return [f[LENGTH_PREFIX:] for f in split_frames(stream)]
+
+
 def encode(mtype: int, fields: dict[int, object]) -> bytes:
     """The deterministic CBOR body of a message (§4.2, §4.3)."""
     return cbor.encode({K_TYPE: mtype, **fields})

@@ -22,6 +22,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec
 
+from parley.frames import split_frames  # noqa: F401  (§4.1; used by positive/negative)
 from parley import cbor, keys
 from parley.entropy import SeededEntropy
 from parley.errors import ParleyError
@@ -137,17 +138,6 @@ FIELD_NAMES = {
     "ABORT": {9: "error"},
 }
 BIG_BODY = 8192  # bodies larger than this get only their wire bytes (file size)
-
-
-def split_frames(stream: bytes) -> list[bytes]:
-    """Cut a byte stream of whole frames into frames, length prefix included (§4.1)."""
-    out, i = [], 0
-    while i < len(stream):
-        n = int.from_bytes(stream[i:i + 4], "big")
-        out.append(stream[i:i + 4 + n])
-        i += 4 + n
-    assert i == len(stream), "stream does not end on a frame boundary"
-    return out
 
 
 def wire(body: bytes) -> bytes:

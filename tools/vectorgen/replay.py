@@ -19,18 +19,10 @@ from functools import lru_cache
 from parley import Emitter, Receiver, SessionConfig, keys
 from parley.entropy import FixedEntropy
 from parley.errors import ParleyError
+from parley.frames import split_frames
 from parley.events import Data, EndOfStream, HandshakeComplete
 
 OWN = {"emitter": "E->R", "receiver": "R->E"}
-
-
-def _split(stream: bytes) -> list[bytes]:
-    out, i = [], 0
-    while i < len(stream):
-        n = int.from_bytes(stream[i:i + 4], "big")
-        out.append(stream[i:i + 4 + n])
-        i += 4 + n
-    return out
 
 
 @dataclass
@@ -80,7 +72,7 @@ class Player:
             self.nonces[name[2:-1]] = value
 
     def _collect(self) -> None:
-        self.pending += _split(self.party.data_to_send())
+        self.pending += split_frames(self.party.data_to_send())
 
     def _events(self, events) -> None:
         for ev in events:
@@ -98,7 +90,7 @@ class Player:
         except ParleyError as exc:
             self._events(getattr(exc, "events", []))
             self.outcome.error, self.outcome.at_frame = exc, index
-            self.outcome.after_failure = _split(self.party.data_to_send())
+            self.outcome.after_failure = split_frames(self.party.data_to_send())
             return False
         self._events(events)
         if self.role == "emitter" and any(isinstance(ev, HandshakeComplete) for ev in events):
@@ -112,7 +104,7 @@ class Player:
             self.party.receive_eof()
         except ParleyError as exc:
             self.outcome.error, self.outcome.eof = exc, True
-            self.outcome.after_failure = _split(self.party.data_to_send())
+            self.outcome.after_failure = split_frames(self.party.data_to_send())
             return False
         return True
 
