@@ -139,6 +139,11 @@ def main(argv=None) -> int:
         if len(args.replay) < 2 or args.replay[0] not in TARGETS:
             ap.error("--replay TARGET FILE...")
         return replay(args.replay[0], args.replay[1:])
+    try:
+        import atheris  # noqa: F401
+    except ImportError:
+        print("tools/fuzz needs atheris: python3 -m pip install -e \".[fuzz]\"", file=sys.stderr)
+        return 2
     chosen = args.targets or list(TARGETS)
     for t in chosen:
         if t not in TARGETS:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from parley import Emitter, Receiver, SeededEntropy, SessionConfig
 from parley import keys as keyfiles
+from parley.frames import split_frames
 from parley.primitives import symmetric
 from parley.suites import SUITES
 
@@ -127,15 +128,6 @@ def _cut(data: bytes, size: int) -> list[bytes]:
     return [data[i:i + size] for i in range(0, len(data), size)]
 
 
-def _frames(stream: bytes) -> list[bytes]:
-    out, i = [], 0
-    while i < len(stream):
-        n = int.from_bytes(stream[i:i + 4], "big")
-        out.append(stream[i:i + 4 + n])
-        i += 4 + n
-    return out
-
-
 def record(emitter: Emitter, receiver: Receiver, message: bytes) -> Transcript:
     """Run one complete session between two fresh parties and keep its transcript.
 
@@ -169,7 +161,7 @@ def record(emitter: Emitter, receiver: Receiver, message: bytes) -> Transcript:
     return Transcript(
         suite=e.suite.number, message=message, header=e.config.app_header,
         records=_cut(message, e.config.chunk_size),
-        e_to_r=[e_hello, e_auth] + _frames(flight), r_to_e=[r_hello, ack],
+        e_to_r=[e_hello, e_auth] + split_frames(flight), r_to_e=[r_hello, ack],
         th4=hs.transcript_hash, id_e=e.id_e, id_r=e.id_r,
         receiver=r_snaps, emitter_hello=e_hello_snap, emitter_streaming=e_streaming,
         emitter_ack=e_ack_snap,
