@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Parley v1: send one file securely to a peer whose public key you hold "
                     "(spec/parley.md; manual: docs/tool.md).",
         epilog="first run: parley demo\n\n" + PASSWORD_HELP)
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     k = sub.add_parser("keygen", help="make a key pair",
@@ -139,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=HEADER_HELP + "\n" + PASSWORD_HELP)
     r.add_argument("--listen", required=True, metavar="HOST:PORT",
                    help="address to listen on (:PORT means 127.0.0.1:PORT; 0.0.0.0:PORT "
-                        "listens on every interface; port 0: any free port, printed on stderr)")
+                        "listens on every interface; port 0: any free port, printed on stderr "
+                        "and written to --ready-file)")
+    r.add_argument("--ready-file", metavar="PATH",
+                   help="once listening, write one JSON line to PATH, atomically (temporary "
+                        "file + rename): {\"event\":\"listening\",\"host\":...,\"pid\":...,"
+                        "\"port\":...}; for scripts, instead of reading stderr")
     r.add_argument("--out", required=True, metavar="FILE|DIR/|-",
                    help="write to FILE (replaced only on success), into DIR/ under the sent "
                         "name, or to standard output (after the whole message verified)")
@@ -310,7 +317,7 @@ def _check_out(out: str) -> None:
 
 
 def cmd_receive(args) -> int:
-    from .shell import session, transport
+    from .shell import ready, session, transport
     try:
         host, port = transport.parse_address(args.listen, listen=True)
     except ValueError as exc:
@@ -318,6 +325,12 @@ def cmd_receive(args) -> int:
     own, peer = _load_keys(args)
     _check_out(args.out)
     listener = transport.Listener(host, port)
+    if args.ready_file is not None:
+        try:
+            ready.write_ready_file(args.ready_file, ready.listening_record(*listener.address))
+        except BaseException:
+            listener.close()
+            raise
     if not args.quiet:
         host_text = f"[{listener.address[0]}]" if ":" in listener.address[0] else listener.address[0]
         print(f"parley: listening on {host_text}:{listener.address[1]}",

@@ -10,5 +10,6 @@ idea per module:
 * ``sink``      -- temporary file, committed by rename after ``EndOfStream`` (§14);
 * ``keyfiles``  -- passwords, new key files with mode 0600, loading keys (§12);
 * ``progress``  -- the terminal progress bar;
+* ``ready``     -- ``receive --ready-file``: the listening address, as JSON, for supervisors;
 * ``memory``    -- the allocator setting for 256 KiB records, and peak RSS.
 """
