@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import pty
-import subprocess
+import select
 import sys
+import time
 
 import pytest
 
-from tool_harness import (Receiver, env, key_args, keypair, send, sha256_file, spki_fingerprint,
-                          workdir)
+from tool_harness import (Receiver, finish, key_args, keypair, kill_group, parley, send,
+                          sha256_file, spki_fingerprint, spawn, tail, workdir)
 
 MiB = 1 << 20
 SUITES = ["dh", "ec"]
@@ -89,14 +90,16 @@ def test_into_a_folder_under_the_sent_name_and_to_stdout(tmp_path):
 
     # Standard output: read it while the transfer runs (a pipe holds only 64 KiB).
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", "-")
-    sender = subprocess.Popen([sys.executable, "-m", "parley.cli", "send", "--connect",
-                               f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
-                               "--chunk-size", "1000", src],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
-    out, err = receiver.proc.communicate(timeout=60)
-    sender.communicate(timeout=60)
+    sender = spawn([sys.executable, "-m", "parley.cli", "send", "--connect",
+                    f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
+                    "--chunk-size", "1000", src])
+    try:
+        out, err = finish(receiver.proc, 60, "parley receive --out -")
+    finally:
+        finish(sender, 60, "parley send (to a receiver with --out -)")
     assert sender.returncode == 0 and receiver.proc.returncode == 0, err
-    assert out == open(src, "rb").read()
+    with open(src, "rb") as f:
+        assert out == f.read()
 
 
 def test_stdin_and_human_output(tmp_path):
@@ -104,9 +107,8 @@ def test_stdin_and_human_output(tmp_path):
     out = tmp_path / "piped.bin"
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out))
     with open(src, "rb") as stdin:
-        proc = subprocess.run([sys.executable, "-m", "parley.cli", "send", "--connect",
-                               f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"), "-"],
-                              stdin=stdin, capture_output=True, env=env(), timeout=60)
+        proc = parley("send", "--connect", f"127.0.0.1:{receiver.port}",
+                      *key_args("ec", "alice", "bob"), "-", stdin=stdin, timeout=60)
     got = receiver.wait()
     assert proc.returncode == 0, proc.stderr
     assert got.code == 0
@@ -127,22 +129,29 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     # A terminal on the sender's stderr: the bar is drawn there.
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(tmp_path / "b.bin"))
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "parley.cli", "send", "--connect",
-                             f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
-                             "--chunk-size", "65536", src],
-                            stdout=subprocess.PIPE, stderr=slave, env=env())
+    proc = spawn([sys.executable, "-m", "parley.cli", "send", "--connect",
+                  f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
+                  "--chunk-size", "65536", src], stderr=slave)
     os.close(slave)
     seen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    proc.wait(60)
-    os.close(master)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([master], [], [], left)[0]:
+                kill_group(proc)
+                raise AssertionError("parley send on a terminal: its stderr (the terminal) "
+                                     f"still open after 60 s, killed; it showed:\n{tail(seen)}")
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        finish(proc, 60, "parley send on a terminal")
+    finally:
+        os.close(master)
     assert proc.returncode == 0
     assert receiver.wait().code == 0
     assert b"\r" in seen and b"%" in seen and b"MiB" in seen, seen

@@ -3,6 +3,12 @@
 The tool runs as ``python -m parley.cli`` with this checkout's ``reference/``
 first on PYTHONPATH, so the tests exercise the code next to them.  Keys are
 made once per test process with ``parley keygen`` itself.
+
+Processes talk on explicit channels: a receiver's port comes from its
+``--ready-file`` (never from its stderr, where warnings may come first), and
+every child runs in its own process group under a deadline; on expiry the
+group is killed and the failure says what was waited for, with the child's
+stderr tail.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ import hashlib
 import json
 import os
 import re
-import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,12 +42,52 @@ def env(**extra: str) -> dict:
     return {k: v for k, v in e.items() if v is not None}
 
 
+def tail(data: bytes | str | None, lines: int = 15) -> str:
+    """The last ``lines`` lines of a child's output, for a failure message."""
+    if isinstance(data, bytes):
+        data = data.decode(errors="replace")
+    kept = (data or "").splitlines()[-lines:]
+    return "\n".join("    " + line for line in kept) if kept else "    (nothing)"
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL the child's process group (children are started with start_new_session)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def finish(proc: subprocess.Popen, timeout: float, what: str, input: bytes | None = None):
+    """``proc.communicate`` with a deadline: on expiry kill the process group and fail,
+    saying what was waited for and showing the child's stderr tail."""
+    try:
+        return proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            err = b""
+        raise AssertionError(f"{what}: still running after {timeout} s, killed; "
+                             f"its stderr ended with:\n{tail(err)}") from None
+
+
+def spawn(argv: list[str], run_env: dict | None = None, **kw) -> subprocess.Popen:
+    """Start a child in its own process group (no controlling terminal), pipes on stdout/stderr."""
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen(argv, env=run_env or env(), start_new_session=True, **kw)
+
+
 def parley(*args: str, **kw) -> subprocess.CompletedProcess:
-    """Run ``parley ARGS`` to completion (no controlling terminal)."""
+    """Run ``parley ARGS`` to completion (no controlling terminal), within ``timeout``."""
     run_env = kw.pop("env", None) or env()
-    return subprocess.run([sys.executable, "-m", "parley.cli", *args], capture_output=True,
-                          env=run_env, timeout=kw.pop("timeout", TIMEOUT),
-                          start_new_session=True, **kw)
+    timeout = kw.pop("timeout", TIMEOUT)
+    argv = [sys.executable, "-m", "parley.cli", *args]
+    proc = spawn(argv, run_env, **kw)
+    out, err = finish(proc, timeout, f"parley {' '.join(args[:1])}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,7 +118,8 @@ def keypair(suite: str, who: str) -> tuple[str, str]:
 
 def spki_fingerprint(pub_path: str) -> str:
     """SHA256: + hex of the SPKI DER, read straight from the PEM (§12), without parley."""
-    text = open(pub_path).read()
+    with open(pub_path) as f:
+        text = f.read()
     b64 = re.search(r"-----BEGIN PUBLIC KEY-----(.*?)-----END PUBLIC KEY-----", text, re.S).group(1)
     return "SHA256:" + hashlib.sha256(base64.b64decode("".join(b64.split()))).hexdigest()
 
@@ -104,45 +151,51 @@ class Result:
 
 
 class Receiver:
-    """A ``parley receive`` subprocess; ``port`` is read from its 'listening on' line."""
+    """A ``parley receive`` subprocess; ``port`` comes from its ``--ready-file`` (docs/tool.md).
 
-    def __init__(self, *args: str, listen: str = "127.0.0.1:0", run_env: dict | None = None):
+    The harness never parses the receiver's stderr to learn that it listens:
+    Python or a library may print warnings there first.  ``launcher`` is put in
+    front of the command (e.g. ``["sh", "-c", "...; exec \"$@\"", "sh"]``).
+    """
+
+    def __init__(self, *args: str, listen: str = "127.0.0.1:0", run_env: dict | None = None,
+                 launcher: tuple[str, ...] | list[str] = (), ready_timeout: float = 30):
         self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "parley.cli", "receive", "--listen", listen, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=run_env or env(),
-            start_new_session=True)
-        self._first = self._read_first_line(30)
-        m = re.search(r"listening on [^ ]*:(\d+)", self._first)
-        if not m:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise AssertionError(f"receiver did not start: {self._first}{err.decode()}")
-        self.port = int(m.group(1))
-
-    def _read_first_line(self, seconds: float) -> str:
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stderr, selectors.EVENT_READ)
-        line = b""
-        deadline = time.monotonic() + seconds
-        while not line.endswith(b"\n") and time.monotonic() < deadline:
-            if sel.select(deadline - time.monotonic()):
-                c = os.read(self.proc.stderr.fileno(), 1)
-                if not c:
-                    break
-                line += c
-        sel.close()
-        return line.decode()
+        self.ready_file = os.path.join(tempfile.mkdtemp(prefix="ready-", dir=workdir()),
+                                       "receiver.json")
+        self.proc = spawn([*launcher, sys.executable, "-m", "parley.cli", "receive",
+                           "--listen", listen, "--ready-file", self.ready_file, *args], run_env)
+        self.ready = wait_for_ready_file(self.proc, self.ready_file, ready_timeout,
+                                         "parley receive")
+        self.port = self.ready["port"]
 
     def wait(self, timeout: float = TIMEOUT) -> Result:
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-            raise AssertionError(f"receiver did not finish: {err.decode()}")
+        out, err = finish(self.proc, timeout, "parley receive (waiting for it to exit)")
         return Result(self.proc.returncode, out.decode(errors="replace"),
-                      self._first + err.decode(errors="replace"), time.monotonic() - self.started)
+                      err.decode(errors="replace"), time.monotonic() - self.started)
+
+
+def wait_for_ready_file(proc: subprocess.Popen, path: str, timeout: float, what: str) -> dict:
+    """Wait until ``path`` (written atomically by ``--ready-file``) exists; return its JSON.
+
+    Fails, showing the child's stderr tail, if the child exits first or the
+    deadline passes (then its process group is killed).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                return json.loads(f.read())
+        if proc.poll() is not None:
+            _, err = finish(proc, 10, what)
+            raise AssertionError(f"{what} exited with status {proc.returncode} before writing "
+                                 f"its ready file {path}; its stderr ended with:\n{tail(err)}")
+        if time.monotonic() >= deadline:
+            kill_group(proc)
+            _, err = finish(proc, 10, what)
+            raise AssertionError(f"{what}: no ready file {path} (the 'listening' event) within "
+                                 f"{timeout} s, killed; its stderr ended with:\n{tail(err)}")
+        time.sleep(0.005)
 
 
 def send(port: int, *args: str, run_env: dict | None = None, timeout: float = TIMEOUT) -> Result:
