@@ -9,6 +9,7 @@ and the sender does not report success.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -93,4 +94,4 @@ def test_clean_proxy_changes_nothing(tmp_path):
     finally:
         proxy.close()
     assert sent.code == 0 and got.code == 0, sent.stderr + got.stderr
-    assert out.read_bytes() == open(_source(), "rb").read()
+    assert out.read_bytes() == Path(_source()).read_bytes()

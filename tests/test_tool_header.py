@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import cbor2
 import pytest
@@ -116,8 +117,8 @@ def test_existing_file_in_folder_is_not_replaced_without_force(tmp_path):
 
 def _lying_emitter(port: int, announced: int, actual: bytes) -> list[str]:
     """Drive an Emitter by hand whose header announces ``announced`` bytes."""
-    own = keys.load_private_key(open(keypair("ec", "alice")[0], "rb").read(), PASSWORD.encode())
-    peer = keys.load_public_key(open(keypair("ec", "bob")[1], "rb").read())
+    own = keys.load_private_key(Path(keypair("ec", "alice")[0]).read_bytes(), PASSWORD.encode())
+    peer = keys.load_public_key(Path(keypair("ec", "bob")[1]).read_bytes())
     hdr = cbor2.dumps({"name": "lie.bin", "size": announced}, canonical=True)
     e = Emitter(SessionConfig(own, peer, SystemEntropy(), app_header=hdr, chunk_size=4))
     seen = []

@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -34,20 +35,20 @@ def test_keygen_files_modes_and_names(suite, alias, tmp_path):
     assert out.returncode == 0, out.stderr
     key, pub = prefix + ".key", prefix + ".pub"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
-    assert open(key).read().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    assert open(pub).read().startswith("-----BEGIN PUBLIC KEY-----")
+    assert Path(key).read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert Path(pub).read_text().startswith("-----BEGIN PUBLIC KEY-----")
     assert spki_fingerprint(pub) in out.stdout.decode()
     if alias == "dh":
         return  # DSA key generation is slow; the overwrite rules are the same for both
     # Refuses to overwrite; --force replaces both files.
-    before = open(pub).read()
+    before = Path(pub).read_text()
     again = parley("keygen", "--suite", alias, "--out", prefix)
     assert again.returncode == 1
     assert "exists" in again.stderr.decode() and "--force" in again.stderr.decode()
-    assert open(pub).read() == before
+    assert Path(pub).read_text() == before
     forced = parley("keygen", "--suite", alias, "--out", prefix, "--force")
     assert forced.returncode == 0, forced.stderr
-    assert open(pub).read() != before
+    assert Path(pub).read_text() != before
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
 
 
@@ -81,7 +82,7 @@ def test_openssl_reads_parley_keys(suite):
     text = _openssl("pkey", "-in", key, "-passin", f"pass:{PASSWORD}", "-noout", "-text").stdout
     assert (b"P-384" in text or b"secp384r1" in text) if suite == "ec" else b"Q:" in text
     derived = _openssl("pkey", "-in", key, "-passin", f"pass:{PASSWORD}", "-pubout").stdout
-    assert derived.decode() == open(pub).read()
+    assert derived.decode() == Path(pub).read_text()
 
 
 @needs_openssl

@@ -46,6 +46,8 @@ def test_silent_receiver_makes_the_sender_give_up(tmp_path):
                     "--handshake-timeout", "0.5", str(src))
     finally:
         server.close()
+        for conn, _ in accepted:
+            conn.close()
     assert sent.code == 1
     assert len(sent.lines) == 1, sent.lines
     assert sent.lines[0].startswith("parley: send failed: TIMEOUT (68, §13.2): handshake")
