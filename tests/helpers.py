@@ -7,7 +7,7 @@ import struct
 from parley import Emitter, Receiver, SeededEntropy, SessionConfig
 from parley import cbor  # noqa: F401  (tests import it from here)
 from parley.frames import split_bodies as frames_of  # noqa: F401  (§4.1)
-from conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
+from parley_conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
 
 
 def make_pair(keypairs, suite, *, seed=b"t", header=b"", chunk=32, emitter_cls=Emitter,

@@ -15,11 +15,11 @@ import sys
 import cbor2
 import pytest
 
-from conformance import adapter_protocol as ap
-from conformance.peer import fixed_keyset
+from parley_conformance import adapter_protocol as ap
+from parley_conformance.peer import fixed_keyset
 from parley import Emitter, SeededEntropy, SessionConfig
 
-REFERENCE = [sys.executable, "-m", "conformance.adapters.reference_adapter"]
+REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
 
 # -- framing and encoding (adapter §2.2, adapter §2.3) ------------------------------
@@ -123,6 +123,14 @@ class Pipe:
         self.p.stdin.flush()
         return self.read()
 
+    def finish(self) -> int:
+        """End of input; the adapter's exit status, its pipes closed."""
+        self.p.stdin.close()
+        status = self.p.wait(timeout=10)
+        self.p.stdout.close()
+        self.p.stderr.close()
+        return status
+
 
 @pytest.mark.parametrize("suite", [1, 2])
 def test_reference_adapter_runs_a_session_against_the_library(suite):
@@ -159,8 +167,7 @@ def test_reference_adapter_runs_a_session_against_the_library(suite):
                                                                    "session": 9}
     r = pipe.send({"type": "feed", "id": 6, "session": 9, "data": b"x"})
     assert r["type"] == "error" and r["code"] == "unknown_session"
-    pipe.p.stdin.close()
-    assert pipe.p.wait(timeout=10) == 0     # end of input: exit 0 (adapter §2.4)
+    assert pipe.finish() == 0     # end of input: exit 0 (adapter §2.4)
 
 
 def test_reference_adapter_reports_registry_errors_and_bad_requests():
@@ -185,5 +192,4 @@ def test_reference_adapter_reports_registry_errors_and_bad_requests():
     pipe.p.stdin.flush()
     r = pipe.read()
     assert r["type"] == "error" and r["id"] is None
-    pipe.p.stdin.close()
-    assert pipe.p.wait(timeout=10) == 0
+    assert pipe.finish() == 0

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import adapter_protocol as ap
-from conformance import runner
-from conformance.cases import live
-from conformance.client import STDERR_KEEP, AdapterClient, AdapterCrashed, AdapterTimeout
+from parley_conformance import adapter_protocol as ap
+from parley_conformance import runner
+from parley_conformance.cases import live
+from parley_conformance.client import STDERR_KEEP, AdapterClient, AdapterCrashed, AdapterTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo"
@@ -44,7 +44,7 @@ def _script(tmp_path, body: str) -> list[str]:
     path.write_text(textwrap.dedent(f"""\
         import os, subprocess, sys, time
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "reference")!r}]
-        from conformance.adapters import reference_adapter as ra
+        from parley_conformance.adapters import reference_adapter as ra
         """) + textwrap.dedent(body) + "\nsys.exit(ra.main())\n")
     return [sys.executable, str(path)]
 

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from conformance import runner
-from conformance.cases import interop, live, vectors
+from parley_conformance import runner
+from parley_conformance.cases import interop, live, vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo"
 VECTORS = ROOT / "vectors"
-CLI = [sys.executable, "-m", "conformance.cli"]
-REFERENCE = [sys.executable, "-m", "conformance.adapters.reference_adapter"]
+CLI = [sys.executable, "-m", "parley_conformance.cli"]
+REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
 
 def conformance(*args, timeout=120):
@@ -36,7 +36,7 @@ def conformance(*args, timeout=120):
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """The command's main() in this process (its adapters are still real subprocesses)."""
-    from conformance.cli import main
+    from parley_conformance.cli import main
     monkeypatch.chdir(ROOT)
 
     def call(*args):
@@ -71,7 +71,7 @@ def test_reference_adapter_passes_every_case():
 
 
 def test_interop_of_the_reference_with_itself(cli):
-    ref = ROOT / "conformance" / "adapters" / "reference"
+    ref = ROOT / "parley_conformance" / "adapters" / "reference"
     p = cli("interop", ref, ref, "--no-progress", "-j", "2")
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     assert re.search(r"interop\s+(\d+)\s+\1\s*$", p.stdout, re.M)   # PASS column == total
@@ -83,7 +83,7 @@ def test_interop_of_the_reference_with_itself(cli):
 
 
 def test_interop_finds_an_implementation_that_disagrees_with_the_reference(cli):
-    p = cli("interop", ROOT / "conformance" / "adapters" / "reference",
+    p = cli("interop", ROOT / "parley_conformance" / "adapters" / "reference",
                     ZOO / "mac-omits-record-type", "--no-progress", "-k", "*/100-bytes/whole-*")
     assert p.returncode == 1
     assert "BAD_RECORD_MAC" in p.stdout
@@ -206,3 +206,73 @@ def test_harness_error_exit_2_when_the_adapter_never_says_hello():
     p = conformance("run", ZOO / "never-hello", "--startup-timeout", "1", "-k", "tc1001")
     assert p.returncode == 2
     assert "no hello within 1 s" in p.stderr and "zoo: not saying hello" in p.stderr
+
+
+# -- where the vectors come from ---------------------------------------------------------
+
+def test_missing_vectors_fail_the_run_and_a_stray_vectors_folder_is_not_used(tmp_path):
+    """An installed runner without vectors (no package data, no checkout) must not pass.
+
+    The package is copied alone to tmp_path, next to a ``vectors/`` folder in the current
+    directory that holds real vectors: that folder must not be picked up (only --vectors,
+    $PARLEY_VECTORS, the package data and the source checkout count).
+    """
+    import os
+    import shutil
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "parley_conformance", site / "parley_conformance",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(VECTORS, tmp_path / "vectors")
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_VECTORS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT / "reference")])
+    run = [sys.executable, "-m", "parley_conformance", "run", "--no-progress"]
+    p = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert p.returncode != 0, p.stdout[-2000:]
+    assert p.returncode == 2 and "PASS" not in p.stdout
+    line = p.stderr.strip()
+    assert "\n" not in line and line.startswith("conformance: no test vectors found"), line
+    assert "the installed package" in line and "--vectors DIR" in line and "--kind live" in line
+    assert str(tmp_path / "vectors") not in line
+    # Live cases only, asked for explicitly: no vectors needed.
+    p = subprocess.run(run + ["--kind", "live", "--list"], capture_output=True, text=True,
+                       cwd=tmp_path, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    ids = p.stdout.split()
+    assert len(ids) >= 250 and all(i.startswith("live/") for i in ids)
+    # The folder given explicitly is used.
+    p = subprocess.run(run + ["--vectors", "vectors", "--list", "-k", "vector/*"],
+                       capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    n_pos, n_neg = _vector_counts()
+    assert len(p.stdout.split()) == 2 * n_pos + n_neg
+
+
+def test_vectors_env_that_has_no_vectors_is_an_error(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARLEY_VECTORS", str(tmp_path))
+    p = cli("run", "--list")
+    assert p.returncode == 2
+    assert f"$PARLEY_VECTORS ({tmp_path})" in p.stderr and "--vectors DIR" in p.stderr
+
+
+def test_vectors_are_looked_for_in_the_package_then_the_checkout(monkeypatch):
+    monkeypatch.delenv("PARLEY_VECTORS", raising=False)
+    where = [w for w, _ in vectors.vector_locations()]
+    assert where == ["the installed package", "the source checkout"]
+    assert vectors.find_vectors() == VECTORS          # this checkout has no package data
+    assert vectors.vector_locations("x") == [("--vectors", Path("x"))]
+
+
+def test_reference_names_the_bundled_adapter(cli):
+    p = cli("interop", "reference", "reference", "--no-progress",
+            "-k", "interop/suite2/a-to-b/100-bytes/whole-flights")
+    assert p.returncode == 0 and "1 case in" in p.stdout, p.stdout + p.stderr
+    p = cli("run", "reference", "--no-progress", "-k", "tc1001")
+    assert p.returncode == 0 and "1 case in" in p.stdout, p.stdout + p.stderr
+
+
+def test_version():
+    import parley
+    for module in ("parley_conformance", "parley_conformance.cli"):
+        p = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=60)
+        assert p.returncode == 0 and p.stdout == f"conformance {parley.__version__}\n", p

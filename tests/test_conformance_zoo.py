@@ -22,8 +22,8 @@ ZOO = ROOT / "tests" / "zoo"
 sys.path.insert(0, str(ZOO))
 
 import zooadapter  # noqa: E402
-from conformance import runner  # noqa: E402
-from conformance.cases import live, vectors  # noqa: E402
+from parley_conformance import runner  # noqa: E402
+from parley_conformance.cases import live, vectors  # noqa: E402
 
 ALL_CASES = live.cases() + vectors.cases(ROOT / "vectors")
 BY_ID = {c.id: c for c in ALL_CASES}

@@ -26,7 +26,7 @@ from typing import Callable
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "reference")]  # this checkout's code, installed or not
 
-from conformance.adapters import reference_adapter as ra  # noqa: E402
+from parley_conformance.adapters import reference_adapter as ra  # noqa: E402
 from parley import frames, groups, records  # noqa: E402
 from parley.connection import Receiver, _Session  # noqa: E402
 from parley.events import Data, EndOfStream  # noqa: E402
@@ -147,7 +147,7 @@ def _skips_signature_check():
        "test keys), not only by the pinned key",
        ["live/*/*/*-signed-by-other-key/*"])
 def _accepts_known_keys():
-    from conformance.peer import fixed_keyset
+    from parley_conformance.peer import fixed_keyset
     original = signatures.verify
 
     def verify(public_key, message, sig, *, suite_number):

@@ -6,4 +6,6 @@ play the other role with a deliberately misbehaving reference peer, and
 ``conformance interop`` puts two implementations in sessions with each other.
 """
 
-__version__ = "1.0.0"
+from parley import __version__  # one version for the distribution (reference/parley/__init__.py)
+
+__all__ = ["__version__"]

@@ -1,6 +1,6 @@
 """Benchmark: the full conformance run against the reference adapter (issue 4's 20 s goal).
 
-    python -m conformance.bench [--runs 5] [--jobs 2]
+    python -m parley_conformance.bench [--runs 5] [--jobs 2]
 
 Each round runs, interleaved so that a noisy neighbour slows both alike:
 
@@ -27,7 +27,7 @@ from . import runner
 from .cases import live, vectors
 from .peer import fixed_keyset
 
-REFERENCE = [sys.executable, "-m", "conformance.adapters.reference_adapter"]
+REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
 
 def baseline(n: int = 100) -> float:

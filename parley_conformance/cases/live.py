@@ -4,7 +4,7 @@ The implementation uses its own randomness and its own signatures (nothing is
 injected), so these cases test the code path that runs in production, and the
 attacks are computed against the session the implementation actually
 created.  A scenario names the misbehaviour (a peer switch from
-``conformance.peer.BUGS`` and/or an edit of one of the peer's two flights),
+``parley_conformance.peer.BUGS`` and/or an edit of one of the peer's two flights),
 the spec section, and what the implementation must do: complete the session
 (both sides agree on TH_4 and the delivered bytes, §5.6) or reject it with a
 registry error at the right frame, having released no more than the

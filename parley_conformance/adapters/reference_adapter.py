@@ -7,7 +7,7 @@ also the model for adapters of other implementations (adapter §6.1): framing,
 a session table, key loading, injected randomness and the mapping of errors
 to registry names are all there is to it.
 
-Run it as ``python -m conformance.adapters.reference_adapter``; stdout carries
+Run it as ``python -m parley_conformance.adapters.reference_adapter``; stdout carries
 only adapter messages, logs go to stderr (adapter §2.1).
 """
 

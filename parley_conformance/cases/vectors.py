@@ -11,7 +11,7 @@ negative vector must then fail with ``expected.error`` on frame
 Without those capabilities the frames the implementation receives cannot be
 the vector's (they depend on its own random values), so:
 
-* a positive vector runs live (``conformance.cases.live``) with the vector's
+* a positive vector runs live (``parley_conformance.cases.live``) with the vector's
   keys, header, message and chunk size, and the implementation's frames are
   compared semantically (types, lengths, and every field that does not depend
   on randomness);
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 from parley import cbor
@@ -43,16 +44,32 @@ STRUCTURAL = {"DECODE_ERROR", "NON_DETERMINISTIC_CBOR", "SCHEMA_VIOLATION", "FRA
               "UNSUPPORTED_SUITE", "INVALID_PUBLIC_KEY", "LIMIT_EXCEEDED"}
 
 
-def find_vectors(explicit: str | None = None) -> Path | None:
-    """The vectors folder: --vectors, $PARLEY_VECTORS, ./vectors, or the source checkout's."""
-    candidates = []
+def vector_locations(explicit: str | None = None) -> list[tuple[str, Path]]:
+    """Where the vectors are looked for, in order, each with how to name it to the user.
+
+    ``--vectors DIR`` or ``$PARLEY_VECTORS`` is the only place looked at when given.  Otherwise:
+    the copy installed with the package (a wheel ships ``vectors/`` as
+    ``parley_conformance/vectors``), then the ``vectors/`` of the source checkout that holds
+    this package (an editable install, or running from the checkout).  The current directory is
+    not looked at: a stray ``./vectors`` must not change what is tested.
+    """
     if explicit:
-        return Path(explicit)
+        return [("--vectors", Path(explicit))]
     if os.environ.get("PARLEY_VECTORS"):
-        candidates.append(Path(os.environ["PARLEY_VECTORS"]))
-    candidates.append(Path.cwd() / "vectors")
-    candidates.append(Path(__file__).resolve().parents[2] / "vectors")
-    for c in candidates:
+        return [("$PARLEY_VECTORS", Path(os.environ["PARLEY_VECTORS"]))]
+    out = []
+    installed = resources.files("parley_conformance") / "vectors"
+    if isinstance(installed, Path):
+        out.append(("the installed package", installed))
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file():
+        out.append(("the source checkout", root / "vectors"))
+    return out
+
+
+def find_vectors(explicit: str | None = None) -> Path | None:
+    """The first of ``vector_locations(explicit)`` that holds both vector files, or None."""
+    for _, c in vector_locations(explicit):
         if (c / SESSIONS).is_file() and (c / NEGATIVE).is_file():
             return c
     return None

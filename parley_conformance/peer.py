@@ -68,14 +68,12 @@ _fixed_keysets = {suite: KeySet(suite, pems) for suite, pems in KEYS.items()}
 
 
 def fixed_keyset(suite: int) -> KeySet:
-    """The fixed test keys of ``conformance.testkeys`` (emitter, receiver, other)."""
+    """The fixed test keys of ``parley_conformance.testkeys`` (emitter, receiver, other)."""
     return _fixed_keysets[suite]
 
 
 def _group_order(session) -> int:
-    if session.suite.number == 1:
-        return session.config.own_key.handle.parameters().parameter_numbers().q
-    return p384.N
+    return session.config.own_key.group_order
 
 
 class _Bugs:

@@ -4,7 +4,8 @@
                                      (default: the bundled reference adapter)
     conformance interop A B          A and B in sessions with each other
 
-ADAPTER is a path to an executable or a command line ("python3 my_adapter.py").
+ADAPTER is a path to an executable, a command line ("python3 my_adapter.py"), or
+``reference``: the bundled reference adapter.
 Exit status: 0 when every case passes, 1 when any fails, 2 for a usage or
 harness error (adapter §5.3).
 """
@@ -20,17 +21,18 @@ import sys
 import threading
 
 from . import adapter_protocol as ap
-from . import report, runner
+from . import __version__, report, runner
 from .cases import interop as interop_cases
 from .cases import live as live_cases
 from .cases import vectors as vector_cases
 
-REFERENCE = [sys.executable, "-m", "conformance.adapters.reference_adapter"]
+REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
 
 def adapter_command(arg: str | None) -> list[str]:
-    """The argv of an adapter given as a path or a command line."""
-    if arg is None:
+    """The argv of an adapter given as a path or a command line; ``reference`` (or none) is the
+    bundled reference adapter (a file of that name in the current folder: ``./reference``)."""
+    if arg is None or arg == "reference":
         return list(REFERENCE)
     if os.path.exists(arg):
         if os.path.isdir(arg):
@@ -55,6 +57,7 @@ def adapter_command(arg: str | None) -> list[str]:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="conformance",
                                 description="Parley conformance runner (spec/adapter.md)")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="{run,interop}")
     sub.required = True
 
@@ -91,18 +94,20 @@ def _parser() -> argparse.ArgumentParser:
                        description="Run the conformance cases against ADAPTER (default: the "
                                    "bundled reference adapter).")
     r.add_argument("adapter", nargs="?", metavar="ADAPTER",
-                   help="adapter executable or command line (default: the reference)")
+                   help="adapter executable, command line, or 'reference' (the default)")
     r.add_argument("--kind", action="append", choices=("vector", "live"), default=[],
-                   help="only these kinds of case; repeatable")
+                   help="only these kinds of case; repeatable (--kind live needs no vectors)")
     r.add_argument("--vectors", metavar="DIR",
                    help="folder with parley_v1_sessions.json and parley_v1_negative.json "
-                        "(default: $PARLEY_VECTORS, ./vectors, or the source checkout's)")
+                        "(default: $PARLEY_VECTORS, else the installed package's, else the "
+                        "source checkout's; without vectors the run fails)")
     common(r)
     i = sub.add_parser("interop", help="run two adapters in sessions with each other",
                        description="Run A and B in sessions with each other, each in both roles, "
                                    "in both suites.")
-    i.add_argument("adapter_a", metavar="A")
-    i.add_argument("adapter_b", metavar="B")
+    i.add_argument("adapter_a", metavar="A",
+                   help="adapter executable, command line, or 'reference' (the bundled one)")
+    i.add_argument("adapter_b", metavar="B", help="the same for B")
     common(i)
     return p
 
@@ -134,19 +139,17 @@ def collect(args) -> tuple[list, list[str]]:
     cases = []
     if "vector" in kinds:
         folder = vector_cases.find_vectors(args.vectors)
-        if folder is None or not (folder / vector_cases.SESSIONS).is_file():
-            msg = ("no test vectors found (looked for --vectors, $PARLEY_VECTORS, ./vectors and "
-                   "the source checkout); vector cases are not run")
-            if args.vectors or args.kind:
-                raise runner.UsageError(msg.replace("; vector cases are not run", "") +
-                                        (f": {args.vectors} has no "
-                                         f"{vector_cases.SESSIONS}" if args.vectors else ""))
-            warnings.append(msg)
-        else:
-            try:
-                cases += vector_cases.cases(folder)
-            except (OSError, ValueError, KeyError) as exc:
-                raise runner.UsageError(f"cannot read the vectors in {folder}: {exc}") from None
+        if folder is None:
+            looked = "; ".join(f"{what} ({path})" for what, path in
+                               vector_cases.vector_locations(args.vectors))
+            raise runner.UsageError(
+                f"no test vectors found (looked in: {looked or 'nowhere'}): pass --vectors DIR "
+                f"(a folder with {vector_cases.SESSIONS} and {vector_cases.NEGATIVE}), or "
+                "--kind live to run the live cases only")
+        try:
+            cases += vector_cases.cases(folder)
+        except (OSError, ValueError, KeyError) as exc:
+            raise runner.UsageError(f"cannot read the vectors in {folder}: {exc}") from None
     if "live" in kinds:
         cases += live_cases.cases()
     return cases, warnings
