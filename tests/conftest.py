@@ -3,7 +3,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "reference"))
-KAT = ROOT.parent / "shared" / "kat"
+KAT = ROOT / "tests" / "kat"  # published known answers, with provenance (tests/kat/README.md)
 
 import pytest  # noqa: E402
 

@@ -2,7 +2,9 @@
 
 Interoperability is checked against the real ``openssl`` binary: keys it
 writes must load with the right suite, and keys Parley writes must be
-readable by it.  Identities and fingerprints are recomputed with hashlib.
+readable by it.  Suite-1 (DSA) encodings are checked against pycryptodome, an
+independent implementation; identities and fingerprints are recomputed with
+hashlib.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from Crypto.PublicKey import DSA as CryptodomeDSA
 
 from parley import keys
 from parley.errors import KeyFileError
+from parley.primitives import keyfile, pbes2
 from parley.suites import SUITE_1, SUITE_2
 
-KAT_DIR = Path(__file__).resolve().parents[2] / "shared" / "kat"
+KAT_DIR = Path(__file__).resolve().parent / "kat"
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl binary is not on PATH")
 
@@ -30,14 +35,34 @@ PW = b"correct horse battery staple"
 
 
 def _pkcs8(handle, password: bytes | None = None) -> bytes:
+    """PKCS#8 PEM written by another implementation: pycryptodome for DSA, else the library."""
+    if isinstance(handle, CryptodomeDSA.DsaKey):
+        if password:
+            return handle.export_key(format="PEM", pkcs8=True, passphrase=password.decode(),
+                                     protection="PBKDF2WithHMAC-SHA256AndAES256-CBC")
+        return handle.export_key(format="PEM", pkcs8=True)
     enc = (serialization.BestAvailableEncryption(password) if password
            else serialization.NoEncryption())
     return handle.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
 
 def _spki_pem(handle) -> bytes:
+    if isinstance(handle, CryptodomeDSA.DsaKey):
+        return handle.public_key().export_key(format="PEM")
     return handle.public_bytes(serialization.Encoding.PEM,
                                serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _public(handle):
+    return handle.public_key()
+
+
+def _cryptodome_of(key) -> CryptodomeDSA.DsaKey:
+    """A Parley suite-1 key rebuilt in pycryptodome from its numbers."""
+    h = key.handle
+    pub = h.public if hasattr(h, "public") else h
+    pr = pub.params
+    return CryptodomeDSA.construct((pub.y, pr.g, pr.p, pr.q) + ((h.x,) if hasattr(h, "x") else ()))
 
 
 def _raises(name: str, fn, *args, **kwargs) -> KeyFileError:
@@ -70,9 +95,16 @@ def test_generate_pem_load_round_trip(generated, suite):
     assert key.identity == digest and len(digest) == suite.hash_len
     assert keys.fingerprint(key.public) == "SHA256:" + hashlib.sha256(key.spki_der).hexdigest()
     assert keys.fingerprint(key) == keys.fingerprint(key.public)
-    # the SPKI is the library's DER encoding of the public key
-    assert key.spki_der == key.handle.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # the SPKI is another implementation's DER encoding of the same public key
+    if suite is SUITE_1:
+        assert key.spki_der == _cryptodome_of(key).public_key().export_key(format="DER")
+        assert keys.load_private_key(_cryptodome_of(key).export_key(format="PEM", pkcs8=True),
+                                     None) == key
+        assert keyfile.pkcs8_der(key.handle) == _cryptodome_of(key).export_key(format="DER",
+                                                                               pkcs8=True)
+    else:
+        assert key.spki_der == key.handle.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     # public key file round trip
     pub_pem = keys.public_key_pem(key)
     assert pub_pem.startswith(b"-----BEGIN PUBLIC KEY-----\n")
@@ -156,9 +188,7 @@ def test_garbage_is_invalid(generated):
 
 
 def test_legacy_format_message_says_how_to_convert(generated):
-    legacy = generated[1].handle.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption())
+    legacy = _cryptodome_of(generated[1]).export_key(format="PEM", pkcs8=False)
     err = _raises("KEY_FILE_INVALID", keys.load_private_key, legacy, None)
     assert "DSA PRIVATE KEY" in str(err) and "openssl pkey" in str(err)
 
@@ -166,13 +196,28 @@ def test_legacy_format_message_says_how_to_convert(generated):
 def test_inconsistent_dsa_parameters_are_invalid():
     kat = json.loads((KAT_DIR / "rfc6979_dsa2048.json").read_text())
     p, q = int(kat["p"], 16), int(kat["q"], 16)
-    g = p - 1                                   # order 2, not in the order-q subgroup
-    pub = dsa.DSAPublicNumbers(p - 1, dsa.DSAParameterNumbers(p, q, g)).public_key()
-    _raises("KEY_FILE_INVALID", keys.load_public_key, _spki_pem(pub))
+    g, y, x = int(kat["g"], 16), int(kat["y"], 16), int(kat["x"], 16)
+    bad = [
+        (p - 1, p - 1, q),          # g of order 2, not in the order-q subgroup
+        (p - 1, g, q),              # y of order 2
+        (1, g, q),                  # y = 1
+        (y, g, q + 2),              # q does not divide p - 1
+    ]
+    for yy, gg, qq in bad:
+        pub = CryptodomeDSA.construct((yy, gg, p, qq), consistency_check=False)
+        _raises("KEY_FILE_INVALID", keys.load_public_key, _spki_pem(pub))
+    # PKCS#8 holds only x (y is derived from it): an x out of range is refused
+    for xx in (0, q, q + 1):
+        der = keyfile.der.sequence(
+            keyfile.der.integer(0),
+            keyfile.der.sequence(keyfile.der.oid("1.2.840.10040.4.1"), keyfile.der.sequence(
+                keyfile.der.integer(p), keyfile.der.integer(q), keyfile.der.integer(g))),
+            keyfile.der.octet_string(keyfile.der.integer(xx)))
+        _raises("KEY_FILE_INVALID", keys.load_private_key, _pem_block("PRIVATE KEY", der), None)
     # while the RFC 6979 key itself (consistent) is a fine suite-1 key
-    good = dsa.DSAPublicNumbers(int(kat["y"], 16),
-                                dsa.DSAParameterNumbers(p, q, int(kat["g"], 16))).public_key()
+    good = CryptodomeDSA.construct((y, g, p, q, x))
     assert keys.load_public_key(_spki_pem(good)).suite is SUITE_1
+    assert keys.load_private_key(_pkcs8(good), None).suite is SUITE_1
 
 
 # ------------------------------------------------------------------ wrong key types
@@ -182,15 +227,14 @@ def _fake_dsa3072():
     (its numbers are not a real DSA group; only the sizes matter here)."""
     grp = json.loads((KAT_DIR / "rfc7919_ffdhe_groups.json").read_text())["ffdhe3072"]
     p, q, g, x = int(grp["p"], 16), (1 << 255) + 0x1D3, 2, 12345
-    nums = dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(pow(g, x, p), dsa.DSAParameterNumbers(p, q, g)))
-    return nums.private_key()
+    return CryptodomeDSA.construct((pow(g, x, p), g, p, q, x), consistency_check=False)
 
 
 @pytest.fixture(scope="module")
 def foreign_keys():
     return {
         "RSA key (2048 bits)": rsa.generate_private_key(65537, 2048),
-        "DSA key with a 1024-bit p and a 160-bit q": dsa.generate_private_key(1024),
+        "DSA key with a 1024-bit p and a 160-bit q": CryptodomeDSA.generate(1024),
         "DSA key with a 3072-bit p and a 256-bit q": _fake_dsa3072(),
         "EC key on curve secp256r1": ec.generate_private_key(ec.SECP256R1()),
         "EC key on curve secp521r1": ec.generate_private_key(ec.SECP521R1()),
@@ -213,8 +257,7 @@ def test_wrong_key_types_are_suite_mismatch(foreign_keys):
 @pytest.mark.parametrize("n", [1, 2])
 def test_repr_hides_private_material(generated, n):
     key = generated[n]
-    nums = key.handle.private_numbers()
-    secret = nums.x if n == 1 else nums.private_value
+    secret = keyfile.private_scalar(key.handle)
     text = repr(key) + str(key) + repr(key.public) + repr([key])
     for form in (str(secret), f"{secret:x}", f"{secret:X}", secret.to_bytes(48, "big").hex()):
         assert form.lstrip("0")[:12] not in text
@@ -314,3 +357,66 @@ def test_encrypted_key_uses_pbes2_with_600000_rounds(tmp_path):
     assert ":aes-256-cbc" in dump
     assert "INTEGER           :0927C0" in dump  # 600000
     assert keys.load_private_key(path.read_bytes(), b"pw").identity == key.identity
+
+
+# ------------------------------------------------------- openssl: schemes and signatures
+
+# (openssl pkcs8 arguments, expected): what OpenSSL can write and whether Parley reads it (§12).
+PKCS8_SCHEMES = [
+    (("-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256"), None),
+    (("-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1"), None),
+    (("-v2", "aes-192-cbc", "-v2prf", "hmacWithSHA512"), None),
+    (("-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA384", "-iter", "1"), None),
+    (("-v2", "des3"), "KEY_FILE_INVALID"),               # not AES-CBC
+    (("-scrypt",), "KEY_FILE_INVALID"),                  # not PBKDF2
+]
+
+
+@needs_openssl
+@pytest.mark.parametrize("n", [1, 2])
+@pytest.mark.parametrize("args, error", PKCS8_SCHEMES, ids=lambda v: "-".join(v) if v else "ok")
+def test_openssl_pkcs8_schemes(generated, tmp_path, n, args, error):
+    (tmp_path / "plain.pem").write_bytes(keys.private_key_pem(generated[n], None))
+    res = _run("pkcs8", "-topk8", "-in", "plain.pem", "-passout", "pass:sesame", *args,
+               "-out", "enc.pem", cwd=tmp_path)
+    if res.returncode != 0:
+        pytest.skip(f"this openssl cannot write {args}: {res.stderr.decode()[:100]}")
+    pem = (tmp_path / "enc.pem").read_bytes()
+    if error is None:
+        assert keys.load_private_key(pem, b"sesame") == generated[n]
+        _raises("KEY_PASSWORD_WRONG", keys.load_private_key, pem, b"sesamE")
+    else:
+        err = _raises(error, keys.load_private_key, pem, b"sesame")
+        assert "unsupported scheme" in str(err) and "openssl pkey -aes-256-cbc" in str(err)
+
+
+def test_pbkdf2_iteration_cap(generated, monkeypatch):
+    """A hostile file cannot make loading run for hours: counts above the cap are refused."""
+    pem = keys.private_key_pem(generated[2], PW, iterations=1000)
+    monkeypatch.setattr(pbes2, "MAX_ITERATIONS", 999)
+    err = _raises("KEY_FILE_INVALID", keys.load_private_key, pem, PW)
+    assert "1000" in str(err)
+
+
+@needs_openssl
+@pytest.mark.parametrize("n", [1, 2])
+def test_signatures_interoperate_with_openssl(generated, tmp_path, n):
+    """openssl dgst verifies Parley's r || s (as DER) and Parley verifies openssl's."""
+    key = generated[n]
+    digest = "-sha256" if n == 1 else "-sha384"
+    (tmp_path / "key.pem").write_bytes(keys.private_key_pem(key, None))
+    (tmp_path / "pub.pem").write_bytes(keys.public_key_pem(key))
+    (tmp_path / "msg").write_bytes(b"interop message")
+    half = len(key.sign(b"x")) // 2
+    for deterministic in (False, True):
+        sig = key.sign(b"interop message", deterministic=deterministic)
+        r, s = int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big")
+        (tmp_path / "sig.der").write_bytes(encode_dss_signature(r, s))
+        ok = _run("dgst", digest, "-verify", "pub.pem", "-signature", "sig.der", "msg", cwd=tmp_path)
+        assert ok.returncode == 0 and b"Verified OK" in ok.stdout, ok.stderr.decode()
+    made = _run("dgst", digest, "-sign", "key.pem", "-out", "theirs.der", "msg", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr.decode()
+    r, s = decode_dss_signature((tmp_path / "theirs.der").read_bytes())
+    theirs = r.to_bytes(half, "big") + s.to_bytes(half, "big")
+    assert key.public.verify(b"interop message", theirs)
+    assert not key.public.verify(b"interop messagE", theirs)

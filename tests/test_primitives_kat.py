@@ -1,9 +1,10 @@
 """Known-answer tests of parley.primitives (§3.2-§3.4, §6, §7.2).
 
 Every expected value comes from outside the code under test: the RFC / NIST
-vectors below (typed from the documents), the checked KAT files in
-../shared/kat, Python's own ``pow``/``hashlib``/``hmac``, or the library used
-directly (never through the function being tested).
+vectors below (typed from the documents), the published known answers in
+tests/kat (provenance in tests/kat/README.md), Python's own
+``pow``/``hashlib``/``hmac``, pycryptodome (an independent DSA), or the library
+used directly (never through the function being tested).
 """
 
 from __future__ import annotations
@@ -16,20 +17,20 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from Crypto.Hash import SHA256 as CryptodomeSHA256
+from Crypto.PublicKey import DSA as CryptodomeDSA
+from Crypto.Signature import DSS as CryptodomeDSS
 
-from parley.primitives import InvalidElement, ffdh, p384, rfc6979, signatures, symmetric
+from parley.primitives import InvalidElement, dsa, ffdh, keyfile, p384, rfc6979, signatures, symmetric
 
-KAT_DIR = Path(__file__).resolve().parents[2] / "shared" / "kat"
+KAT_DIR = Path(__file__).resolve().parent / "kat"
 P384 = ec.SECP384R1()
 
 
 def _kat(name: str) -> dict:
-    path = KAT_DIR / name
-    if not path.exists():
-        pytest.skip(f"KAT file {path} not found (expected ../shared/kat next to the repo)")
-    return json.loads(path.read_text())
+    return json.loads((KAT_DIR / name).read_text())
 
 
 def h(text: str) -> bytes:
@@ -187,17 +188,6 @@ def test_ffdh_exchange_refuses_bad_peer_value():
     assert exc.value.reason == "subgroup"
 
 
-def test_openssl_dh_does_not_check_the_subgroup():
-    """Why ffdh.exchange repeats the subgroup check: the library computes
-    y^x for y = p - 2 (order 2q) without complaint."""
-    from cryptography.hazmat.primitives.asymmetric import dh
-    pn = dh.DHParameterNumbers(ffdh.P, 2, ffdh.Q)
-    x = 12345
-    key = dh.DHPrivateNumbers(x, dh.DHPublicNumbers(pow(2, x, ffdh.P), pn)).private_key()
-    z = key.exchange(dh.DHPublicNumbers(ffdh.P - 2, pn).public_key())
-    assert z == pow(ffdh.P - 2, x, ffdh.P).to_bytes(256, "big")
-
-
 # ============================================================ P-384 (§3.2, §3.4)
 
 def test_p384_constants():
@@ -307,31 +297,68 @@ def _dsa_kat():
 
 
 def _dsa_key(p, q, g, x, y):
-    pn = dsa.DSAParameterNumbers(p, q, g)
-    return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(y, pn)).private_key()
+    key = dsa.private_key_from_x(dsa.Parameters(p, q, g), x)
+    assert key.public.y == y
+    return key
+
+
+def _cryptodome(p, q, g, y, x=None):
+    """The same key in pycryptodome, an independent DSA implementation."""
+    return CryptodomeDSA.construct((y, g, p, q) + ((x,) if x is not None else ()))
 
 
 def test_rfc6979_dsa2048_sha256_all_cases():
     kat, p, q, g, x, y = _dsa_kat()
     assert pow(g, x, p) == y
+    key = _dsa_key(p, q, g, x, y)
     assert kat["cases"]
     for case in kat["cases"]:
         msg = case["message"].encode()
         k, r, s = i16(case["k"]), i16(case["r"]), i16(case["s"])
         assert rfc6979.generate_k(q, x, hashlib.sha256(msg).digest(), "sha256") == k
-        assert rfc6979.dsa_sign(p, q, g, x, msg, "sha256") == (r, s, k)
+        assert dsa.sign(key, msg, deterministic=True) == (r, s, k)
 
 
-def test_signatures_suite1_deterministic_matches_kat_and_library_verifies():
+def test_signatures_suite1_deterministic_matches_kat_and_pycryptodome():
     kat, p, q, g, x, y = _dsa_kat()
     key = _dsa_key(p, q, g, x, y)
+    other_impl = _cryptodome(p, q, g, y, x)
     for case in kat["cases"]:
         msg = case["message"].encode()
         r, s, k = i16(case["r"]), i16(case["s"]), i16(case["k"])
         sig, got_k = signatures.sign(key, msg, suite_number=1, deterministic=True)
         assert sig == r.to_bytes(32, "big") + s.to_bytes(32, "big") and got_k == k
-        key.public_key().verify(encode_dss_signature(r, s), msg, hashes.SHA256())  # library
-        assert signatures.verify(key.public_key(), msg, sig, suite_number=1)
+        digest = CryptodomeSHA256.new(msg)
+        assert CryptodomeDSS.new(other_impl, "deterministic-rfc6979").sign(digest) == sig
+        CryptodomeDSS.new(other_impl.public_key(), "fips-186-3").verify(digest, sig)  # raises if bad
+        assert signatures.verify(key.public, msg, sig, suite_number=1)
+
+
+def test_suite1_hedged_signatures_vary_and_verify_independently():
+    """Randomized signing (RFC 6979 §3.6 with random k'): a fresh nonce every time,
+    each signature valid for an independent verifier."""
+    _, p, q, g, x, y = _dsa_kat()
+    key = _dsa_key(p, q, g, x, y)
+    verifier = CryptodomeDSS.new(_cryptodome(p, q, g, y), "fips-186-3")
+    sigs = set()
+    for _ in range(8):
+        sig, k = signatures.sign(key, b"hedged", suite_number=1, deterministic=False)
+        assert k is None
+        verifier.verify(CryptodomeSHA256.new(b"hedged"), sig)
+        sigs.add(sig)
+    assert len(sigs) == 8
+    det, _ = signatures.sign(key, b"hedged", suite_number=1, deterministic=True)
+    assert det not in sigs
+
+
+def test_suite1_verify_accepts_pycryptodome_signatures():
+    _, p, q, g, x, y = _dsa_kat()
+    other_impl = _cryptodome(p, q, g, y, x)
+    for msg in (b"", b"a", bytes(range(256)) * 3):
+        sig = CryptodomeDSS.new(other_impl, "fips-186-3").sign(CryptodomeSHA256.new(msg))
+        assert signatures.verify(_dsa_key(p, q, g, x, y).public, msg, sig, suite_number=1)
+        assert not signatures.verify(_dsa_key(p, q, g, x, y).public, msg + b"!", sig,
+                                     suite_number=1)
 
 
 def test_rfc6979_p384_all_cases():
@@ -368,24 +395,22 @@ def test_p384_deterministic_k_is_the_library_nonce():
         assert ec.derive_private_key(k, P384).public_key().public_numbers().x % p384.N == r
 
 
-def test_rfc6979_retries_when_r_or_s_is_zero(monkeypatch):
-    # Force the first candidate to give r = 0 with a toy group (p = 23, q = 11, g = 4):
-    # dsa_sign must move on to the next candidate (RFC 6979 §3.2 step h.3).
-    p, q, g, x = 23, 11, 4, 3
-    seq = iter([5, 7])
-    monkeypatch.setattr(rfc6979, "_candidates", lambda *a: iter(seq))
-    real_pow = pow
-    calls = []
+def test_dsa_retries_when_r_or_s_is_zero(monkeypatch):
+    """FIPS 186-4 §4.6 / RFC 6979 §3.2 step h.3: a nonce giving r = 0 or s = 0 is skipped.
 
-    def fake_pow(base, exp, mod=None):
-        calls.append(exp)
-        if mod == p and exp == 5:
-            return q  # r = q mod q = 0
-        return real_pow(base, exp, mod) if mod is not None else real_pow(base, exp)
-
-    monkeypatch.setattr(rfc6979, "pow", fake_pow, raising=False)
-    r, s, k = rfc6979.dsa_sign(p, q, g, x, b"m", "sha256")
-    assert k == 7 and r == real_pow(g, 7, p) % q and r != 0 and s != 0
+    Toy group p = 59, q = 29, g = 4 (found by search): g^14 mod 59 = 29, so k = 14 gives
+    r = 0; with x chosen so that z + x*r = 0 (mod q), the next candidate gives s = 0."""
+    p, q, g = 59, 29, 4
+    assert pow(g, 14, p) % q == 0
+    z = int.from_bytes(hashlib.sha256(b"m").digest(), "big") >> (256 - q.bit_length())
+    r3 = pow(g, 3, p) % q
+    x = next(x for x in range(1, q) if (z + x * r3) % q == 0)   # k = 3 gives s = 0
+    key = dsa.PrivateKey(dsa.PublicKey(dsa.Parameters(p, q, g), pow(g, x, p)), x)
+    monkeypatch.setattr(dsa.rfc6979, "candidates", lambda *a, **kw: iter([14, 3, 5]))
+    r, s, k = dsa.sign(key, b"m", deterministic=True)
+    assert k == 5 and r == pow(g, 5, p) % q
+    assert s == pow(5, -1, q) * (z + x * r) % q != 0
+    assert dsa.verify(key.public, b"m", r, s)
 
 
 # ============================================================ signature checks (§3.3)
@@ -405,7 +430,7 @@ def sig_keys():
 @pytest.mark.parametrize("deterministic", [True, False])
 def test_verify_rejects_malformed_signatures(sig_keys, suite_number, deterministic):
     key, other, q, n = sig_keys[suite_number]
-    pub = key.public_key()
+    pub = keyfile.public_of(key)
     msg = b"Parley signature test"
     sig, k = signatures.sign(key, msg, suite_number=suite_number, deterministic=deterministic)
     assert (k is None) != deterministic

@@ -273,8 +273,7 @@ class RAtOrderReceiver(Receiver):
     def _sign(self, role, th):
         sig = super()._sign(role, th)
         half = len(sig) // 2
-        q = (self.config.own_key.handle.parameters().parameter_numbers().q if self.suite.number == 1
-             else 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973)
+        q = self.config.own_key.group_order
         return q.to_bytes(half, "big") + sig[half:]
 
 

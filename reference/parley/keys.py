@@ -19,9 +19,10 @@ KEY_PASSWORD_WRONG (an encrypted key without the right password) and
 KEY_SUITE_MISMATCH (a key of a type or size no suite uses, or of another suite
 than required).
 
-This module is the key-file boundary: it may parse and serialize keys with
-the library, but signing and key agreement go through
-:mod:`parley.primitives`.
+This module handles PEM, passwords and errors; the DER encodings, the key
+objects and all cryptography are behind the fence, in
+:mod:`parley.primitives.keyfile`, :mod:`~parley.primitives.pbes2` and
+:mod:`~parley.primitives.signatures`.
 """
 
 from __future__ import annotations
@@ -32,14 +33,11 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa, x448, x25519
-
 from .errors import KeyFileError
-from .primitives import pbes2, signatures
+from .primitives import dsa, keyfile, pbes2, signatures
+from .primitives.der import DERError
 from .primitives.symmetric import hash_
-from .suites import SUITE_1, SUITE_2, Suite
+from .suites import SUITE_1, SUITE_2, SUITES, Suite
 
 _NEEDS = ("Parley needs a DSA key with a 2048-bit p and a 256-bit q (suite 1, "
           f"{SUITE_1.name}) or an EC key on P-384 (suite 2, {SUITE_2.name})")
@@ -55,7 +53,8 @@ class LongTermPublicKey:
     """A peer's (or one's own) long-term public key (§12).
 
     ``identity`` is H(spki_der) with the suite hash: ID_E / ID_R (§5.5).
-    ``handle`` is the library key object, for :mod:`parley.primitives` only.
+    ``handle`` is the key object of :mod:`parley.primitives.keyfile`, for
+    :mod:`parley.primitives` only.
     """
 
     suite: Suite
@@ -70,6 +69,11 @@ class LongTermPublicKey:
     @property
     def fingerprint(self) -> str:
         return fingerprint(self)
+
+    @property
+    def group_order(self) -> int:
+        """q (DSA) or n (P-384): signatures have 0 < r, s < group_order (§3.3)."""
+        return keyfile.group_order(self.handle)
 
     def __repr__(self) -> str:
         return f"LongTermPublicKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
@@ -93,7 +97,7 @@ class LongTermPrivateKey:
     def public(self) -> LongTermPublicKey:
         """The matching public key."""
         return LongTermPublicKey(self.suite, self.spki_der, self.identity,
-                                 self.handle.public_key())
+                                 keyfile.public_of(self.handle))
 
     def sign(self, message: bytes, *, deterministic: bool = False) -> bytes:
         """The fixed-length signature r || s of ``message`` (§3.3).
@@ -109,52 +113,19 @@ class LongTermPrivateKey:
     def fingerprint(self) -> str:
         return fingerprint(self)
 
+    @property
+    def group_order(self) -> int:
+        """q (DSA) or n (P-384): signatures have 0 < r, s < group_order (§3.3)."""
+        return keyfile.group_order(self.handle)
+
     def __repr__(self) -> str:
         return f"LongTermPrivateKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
 
 
 # ------------------------------------------------------------------ classification
 
-def _describe(pub: object) -> str:
-    if isinstance(pub, rsa.RSAPublicKey):
-        return f"an RSA key ({pub.key_size} bits)"
-    if isinstance(pub, dsa.DSAPublicKey):
-        pn = pub.parameters().parameter_numbers()
-        return f"a DSA key with a {pn.p.bit_length()}-bit p and a {pn.q.bit_length()}-bit q"
-    if isinstance(pub, ec.EllipticCurvePublicKey):
-        return f"an EC key on curve {pub.curve.name} ({pub.curve.key_size} bits)"
-    for cls, name in ((ed25519.Ed25519PublicKey, "Ed25519"), (ed448.Ed448PublicKey, "Ed448"),
-                      (x25519.X25519PublicKey, "X25519"), (x448.X448PublicKey, "X448"),
-                      (dh.DHPublicKey, "Diffie-Hellman")):
-        if isinstance(pub, cls):
-            return f"an {name} key" if name[0] in "AEIOUX" else f"a {name} key"
-    return f"a key of type {type(pub).__name__}"
-
-
-def _suite_of(pub: object) -> Suite:
-    """The suite a public key belongs to, after sanity checks of its numbers."""
-    if isinstance(pub, dsa.DSAPublicKey):
-        nums = pub.public_numbers()
-        pn = nums.parameter_numbers
-        p, q, g, y = pn.p, pn.q, pn.g, nums.y
-        if p.bit_length() != 2048 or q.bit_length() != 256:
-            raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {_describe(pub)}; {_NEEDS}")
-        # Cheap consistency checks of the domain parameters and y (FIPS 186-4 §4.1);
-        # a partial validation: primality of p and q is not re-tested.
-        if not ((p - 1) % q == 0 and 1 < g < p and pow(g, q, p) == 1
-                and 1 < y < p and pow(y, q, p) == 1):
-            raise KeyFileError("KEY_FILE_INVALID",
-                               "the DSA key's parameters are inconsistent (g or y is not in "
-                               "the order-q subgroup, or q does not divide p-1)")
-        return SUITE_1
-    if isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name == "secp384r1":
-        return SUITE_2  # on-curve is checked by the library when it loads the point
-    raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {_describe(pub)}; {_NEEDS}")
-
-
-def _spki(pub: object) -> bytes:
-    return pub.public_bytes(serialization.Encoding.DER,
-                            serialization.PublicFormat.SubjectPublicKeyInfo)
+def _suite_of(handle: object) -> Suite:
+    return SUITES[keyfile.suite_number(handle)]  # type: ignore[arg-type]
 
 
 def _check_expected(suite: Suite, expect_suite: Suite | None) -> None:
@@ -164,17 +135,38 @@ def _check_expected(suite: Suite, expect_suite: Suite | None) -> None:
                            f"but suite {expect_suite.number} ({expect_suite.name}) is required")
 
 
-def _wrap_private(handle: object) -> LongTermPrivateKey:
-    pub = handle.public_key()
-    suite = _suite_of(pub)
-    spki = _spki(pub)
+def _wrap_private(handle: keyfile.PrivateHandle) -> LongTermPrivateKey:
+    suite = _suite_of(handle)
+    spki = keyfile.spki_der(handle)
     return LongTermPrivateKey(suite, spki, hash_(suite.hash_name, spki), handle)
 
 
-def _wrap_public(handle: object) -> LongTermPublicKey:
+def _wrap_public(handle: keyfile.PublicHandle) -> LongTermPublicKey:
     suite = _suite_of(handle)
-    spki = _spki(handle)
+    spki = keyfile.spki_der(handle)
     return LongTermPublicKey(suite, spki, hash_(suite.hash_name, spki), handle)
+
+
+_WRONG_PASSWORD = "could not decrypt the private key: wrong password (or a damaged file)"
+
+
+def _load(loader, der: bytes, what: str, *, decrypted: bool = False):
+    """Run a :mod:`keyfile` loader, mapping its errors to the registry (§12).
+
+    ``decrypted``: ``der`` came out of PBES2; garbage then means a wrong
+    password whose padding checked by chance (or a damaged file).
+    """
+    try:
+        return loader(der)
+    except keyfile.Unsupported as exc:
+        raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {exc.description}; {_NEEDS}") from None
+    except dsa.InvalidKey as exc:
+        raise KeyFileError("KEY_FILE_INVALID",
+                           f"the DSA key's numbers are inconsistent ({exc.reason})") from None
+    except keyfile.Malformed as exc:
+        if decrypted:
+            raise KeyFileError("KEY_PASSWORD_WRONG", _WRONG_PASSWORD) from None
+        raise KeyFileError("KEY_FILE_INVALID", f"not a valid {what} ({exc})") from None
 
 
 # ------------------------------------------------------------------------- PEM
@@ -245,23 +237,19 @@ def load_private_key(pem: bytes, password: bytes | None, *,
                            "the private key file is encrypted and no password was given")
     if password is not None and not isinstance(password, (bytes, bytearray, memoryview)):
         raise TypeError("password must be bytes or None")
-    try:
-        handle = serialization.load_der_private_key(der, bytes(password) if encrypted else None)
-    except UnsupportedAlgorithm as exc:
-        if encrypted:
+    if encrypted:
+        try:
+            der = pbes2.decrypt_pkcs8(der, bytes(password))
+        except pbes2.UnsupportedScheme as exc:
             raise KeyFileError("KEY_FILE_INVALID",
                                f"the private key is encrypted with an unsupported scheme ({exc}); "
                                "re-encrypt it with 'openssl pkey -aes-256-cbc'") from None
-        raise KeyFileError("KEY_SUITE_MISMATCH",
-                           f"the private key is of an unsupported type ({exc}); {_NEEDS}") from None
-    except (ValueError, TypeError) as exc:
-        if encrypted:
-            # A wrong password and a damaged ciphertext cannot be told apart.
-            raise KeyFileError("KEY_PASSWORD_WRONG",
-                               "could not decrypt the private key: wrong password "
-                               "(or a damaged file)") from None
-        raise KeyFileError("KEY_FILE_INVALID",
-                           f"not a valid PKCS#8 private key ({exc})") from None
+        except DERError as exc:
+            raise KeyFileError("KEY_FILE_INVALID",
+                               f"not a valid encrypted PKCS#8 private key ({exc})") from None
+        except pbes2.DecryptionFailed:
+            raise KeyFileError("KEY_PASSWORD_WRONG", _WRONG_PASSWORD) from None
+    handle = _load(keyfile.load_private, der, "PKCS#8 private key", decrypted=encrypted)
     key = _wrap_private(handle)
     _check_expected(key.suite, expect_suite)
     return key
@@ -282,14 +270,7 @@ def load_public_key(pem: bytes, *, expect_suite: Suite | None = None) -> LongTer
                               "expected a SubjectPublicKeyInfo key ('BEGIN PUBLIC KEY') "
                               "as written by 'openssl pkey -pubout'")
     der = _decode_body(label, body)
-    try:
-        handle = serialization.load_der_public_key(der)
-    except UnsupportedAlgorithm as exc:
-        raise KeyFileError("KEY_SUITE_MISMATCH",
-                           f"the public key is of an unsupported type ({exc}); {_NEEDS}") from None
-    except (ValueError, TypeError) as exc:
-        raise KeyFileError("KEY_FILE_INVALID",
-                           f"not a valid SubjectPublicKeyInfo public key ({exc})") from None
+    handle = _load(keyfile.load_public, der, "SubjectPublicKeyInfo public key")
     key = _wrap_public(handle)
     _check_expected(key.suite, expect_suite)
     return key
@@ -301,15 +282,20 @@ def generate_private_key(suite: Suite) -> LongTermPrivateKey:
     """A fresh long-term key for ``suite`` (§12)."""
     if not isinstance(suite, Suite):
         raise TypeError("suite must be a parley.suites.Suite")
-    if suite.number == SUITE_1.number:
-        handle = dsa.generate_private_key(key_size=2048)  # the library picks a 256-bit q
-    elif suite.number == SUITE_2.number:
-        handle = ec.generate_private_key(ec.SECP384R1())
-    else:
-        raise ValueError(f"unknown suite {suite.number}")
-    key = _wrap_private(handle)
+    key = _wrap_private(keyfile.generate(suite.number))
     _check_expected(key.suite, suite)
     return key
+
+
+def private_key_from_scalar(suite: Suite, scalar: int,
+                            dsa_params: tuple[int, int, int] | None = None) -> LongTermPrivateKey:
+    """The key with the given secret (x under ``dsa_params`` = (p, q, g) for suite 1, d for
+    suite 2): fixed keys for test vectors and tests, never for real use (§12)."""
+    params = dsa.Parameters(*dsa_params) if dsa_params is not None else None
+    try:
+        return _wrap_private(keyfile.from_scalar(suite.number, scalar, params))
+    except (ValueError, TypeError) as exc:
+        raise KeyFileError("KEY_FILE_INVALID", f"not a usable key ({exc})") from None
 
 
 KDF_ITERATIONS = 600_000  # PBKDF2-HMAC-SHA256 rounds for new key files (§12)
@@ -319,8 +305,7 @@ def private_key_pem(key: LongTermPrivateKey, password: bytes | None, *,
                     iterations: int = KDF_ITERATIONS) -> bytes:
     """PKCS#8 PEM of ``key``; with a password, PBES2 with PBKDF2-HMAC-SHA256 (``iterations``
     rounds) and AES-256-CBC (§12), which OpenSSL reads."""
-    der = key.handle.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                   serialization.NoEncryption())
+    der = keyfile.pkcs8_der(key.handle)
     if password is None:
         return _pem("PRIVATE KEY", der)
     if not password:
@@ -339,9 +324,7 @@ def _pem(label: str, der: bytes) -> bytes:
 
 def public_key_pem(key: LongTermPublicKey | LongTermPrivateKey) -> bytes:
     """SubjectPublicKeyInfo PEM of the (public half of the) key."""
-    handle = key.handle.public_key() if isinstance(key, LongTermPrivateKey) else key.handle
-    return handle.public_bytes(serialization.Encoding.PEM,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _pem("PUBLIC KEY", key.spki_der)
 
 
 def fingerprint(pub: LongTermPublicKey | LongTermPrivateKey) -> str:
@@ -351,6 +334,6 @@ def fingerprint(pub: LongTermPublicKey | LongTermPrivateKey) -> str:
 
 __all__ = [
     "LongTermPublicKey", "LongTermPrivateKey",
-    "load_private_key", "load_public_key", "generate_private_key",
+    "load_private_key", "load_public_key", "generate_private_key", "private_key_from_scalar",
     "private_key_pem", "public_key_pem", "fingerprint",
 ]

@@ -19,9 +19,6 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec
-
 from parley.frames import split_frames  # noqa: F401  (§4.1; used by positive/negative)
 from parley import cbor, keys
 from parley.entropy import SeededEntropy
@@ -97,25 +94,23 @@ def _derived_scalar(suite: int, role: str, order: int) -> int:
     return int.from_bytes(draw, "big") % (order - 1) + 1
 
 
-def _library_key(suite: int, role: str):
+def _fixed_key(suite: int, role: str) -> keys.LongTermPrivateKey:
+    """The vectors' long-term key of ``role``: a scalar derived from SEED (RFC 6979 A.2.2
+    domain parameters for suite 1), encoded as PKCS#8 and loaded as any key file is."""
     if suite == 1:
-        x = _derived_scalar(1, role, DSA_Q)
-        params = dsa.DSAParameterNumbers(DSA_P, DSA_Q, DSA_G)
-        return dsa.DSAPrivateNumbers(x, dsa.DSAPublicNumbers(pow(DSA_G, x, DSA_P), params)).private_key()
-    d = _derived_scalar(2, role, P384_N)
-    return ec.derive_private_key(d, ec.SECP384R1())
+        key = keys.private_key_from_scalar(SUITES[1], _derived_scalar(1, role, DSA_Q),
+                                           (DSA_P, DSA_Q, DSA_G))
+    else:
+        key = keys.private_key_from_scalar(SUITES[2], _derived_scalar(2, role, P384_N))
+    return keys.load_private_key(keys.private_key_pem(key, None), None, expect_suite=SUITES[suite])
 
 
 @lru_cache(maxsize=None)
 def key_set(suite_number: int) -> KeySet:
     loaded, pems = {}, {}
     for role in ROLES:
-        handle = _library_key(suite_number, role)
-        pkcs8 = handle.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption())
-        spki = handle.public_key().public_bytes(serialization.Encoding.PEM,
-                                                serialization.PublicFormat.SubjectPublicKeyInfo)
-        loaded[role] = keys.load_private_key(pkcs8, None, expect_suite=SUITES[suite_number])
+        loaded[role] = key = _fixed_key(suite_number, role)
+        pkcs8, spki = keys.private_key_pem(key, None), keys.public_key_pem(key)
         pems[role] = (pkcs8.decode("ascii"), spki.decode("ascii"))
     return KeySet(SUITES[suite_number], loaded["emitter"], loaded["receiver"], loaded["other"], pems)
 

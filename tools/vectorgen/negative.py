@@ -139,9 +139,7 @@ class Base:
 
     @property
     def q(self) -> int:
-        if self.suite.number == 1:
-            return self.keys.receiver.handle.parameters().parameter_numbers().q
-        return P384_N
+        return self.keys.receiver.group_order
 
     def data_body(self, seq: int, ct: bytes, tag: bytes) -> bytes:
         return cbor.encode({0: 4, 5: ct, 6: tag, 7: seq})

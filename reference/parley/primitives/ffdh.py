@@ -13,18 +13,20 @@ Validation (§3.4, RFC 7919 §5.1): a received y is accepted only if it has the
 right length, 1 < y < p-1, and y lies in the order-q subgroup.  For a safe
 prime the subgroup of order q is exactly the quadratic residues, so the test
 y^q = 1 (mod p) is equivalent to the Jacobi symbol (y/p) = 1, which costs a
-gcd-like loop instead of a 2048-bit modular exponentiation.
+gcd-like loop instead of a 2048-bit modular exponentiation (GMP's
+``mpz_jacobi``: about 0.01 ms).
 
-Secret exponentiations (g^x for the public value and y^x for Z) run inside
-OpenSSL, never in Python's ``pow``: the secret is handed to the library as a
-PKCS#8 X9.42-DH private key holding only x, from which OpenSSL derives
-g^x itself (constant-time exponentiation), and ``exchange`` is the library's.
+Secret exponentiations (g^x for the public value and y^x for Z) run in GMP's
+``mpz_powm_sec`` (``gmpy2.powmod_sec``), the routine GMP provides for
+secret exponents (no exponent-dependent branches or memory accesses), never
+in Python's ``pow``.  pyca/cryptography deprecated its FFDH API in release 50
+and plans to remove it; the measurements behind this choice are in
+docs/bench.md and §13.3 says what runs where.
 """
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric import dh as _dh
-from cryptography.hazmat.primitives.serialization import load_der_private_key as _load_der
+import gmpy2
 
 from . import InvalidElement
 
@@ -51,28 +53,10 @@ SECRET_LEN = 32
 
 
 def jacobi(a: int, n: int) -> int:
-    """Jacobi symbol (a/n) for odd n > 0: 1, -1, or 0 if gcd(a, n) > 1.
-
-    Iterative binary algorithm (Cohen, "A Course in Computational Algebraic
-    Number Theory", Algorithm 1.4.10): strip factors of two using
-    (2/n) = -1 iff n = 3, 5 (mod 8), then swap using quadratic reciprocity.
-    """
+    """Jacobi symbol (a/n) for odd n > 0: 1, -1, or 0 if gcd(a, n) > 1 (GMP's ``mpz_jacobi``)."""
     if n <= 0 or not n & 1:
         raise ValueError("jacobi: n must be a positive odd integer")
-    a %= n
-    t = 1
-    while a:
-        if not a & 1:
-            low = a & 0xFFFFFFFF  # trailing zeros from a small int when possible
-            tz = ((low & -low) if low else (a & -a)).bit_length() - 1
-            a >>= tz
-            if tz & 1 and (n & 7) in (3, 5):
-                t = -t
-        # a and n are both odd: quadratic reciprocity, then reduce
-        if a & 3 == 3 and n & 3 == 3:
-            t = -t
-        a, n = n % a, a
-    return t if n == 1 else 0
+    return int(gmpy2.jacobi(a, n))
 
 
 def decode_public(data: bytes) -> int:
@@ -112,67 +96,29 @@ def _check_private(x: int) -> None:
         raise ValueError("ffdhe2048 secret out of range (need 2 <= x <= q-1)")
 
 
-# --- a minimal DER writer, only for the PKCS#8 wrapper of x -----------------
-
-def _der(tag: int, body: bytes) -> bytes:
-    n = len(body)
-    if n < 0x80:
-        return bytes((tag, n)) + body
-    nb = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(nb))) + nb + body
-
-
-def _der_int(v: int) -> bytes:  # non-negative INTEGER
-    return _der(0x02, v.to_bytes(v.bit_length() // 8 + 1, "big"))
-
-
-# PrivateKeyInfo (RFC 5208) prefix: version 0, AlgorithmIdentifier
-# { dhpublicnumber (1.2.840.10046.2.1, RFC 3279 §2.3.3), DomainParameters {p, g, q} }.
-_DHX_OID = bytes.fromhex("06072a8648ce3e0201")
-_PKCS8_PREFIX = _der_int(0) + _der(0x30, _DHX_OID + _der(0x30, _der_int(P) + _der_int(G) + _der_int(Q)))
-
-
-def _library_key(x: int) -> _dh.DHPrivateKey:
-    """An OpenSSL DH key for exponent x; OpenSSL computes y = g^x itself."""
-    der = _der(0x30, _PKCS8_PREFIX + _der(0x04, _der_int(x)))
-    key = _load_der(der, None)
-    if not isinstance(key, _dh.DHPrivateKey):  # cannot happen; keeps the type checker honest
-        raise ValueError("ffdhe2048: library returned a non-DH key")
-    return key
+_P = gmpy2.mpz(P)
 
 
 def public_bytes(x: int) -> bytes:
     """The encoded public value g^x mod p: 256 bytes, big-endian (§3.4)."""
     _check_private(x)
-    try:
-        y = _library_key(x).public_key().public_numbers().y
-    except Exception as exc:  # library failure: never let it escape the fence
-        raise ValueError(f"ffdhe2048: could not compute the public value ({exc})") from None
-    return y.to_bytes(ELEMENT_LEN, "big")
+    return int(gmpy2.powmod_sec(G, x, _P)).to_bytes(ELEMENT_LEN, "big")
 
 
 def exchange(x: int, y: int, *, validated: bool = False) -> bytes:
     """The shared secret Z = y^x mod p, left-padded to 256 bytes (§3.4).
 
-    OpenSSL's DH derivation does not check that y lies in the order-q
-    subgroup: it happily exponentiates an element of order 2q (see the tests).
-    So unless the caller says ``validated=True`` (y came from
-    :func:`decode_public`, which checked it), the checks run here (0.6 ms).
+    Unless the caller says ``validated=True`` (y came from
+    :func:`decode_public`, which checked it), the range and subgroup checks
+    run here: an element of order 2q must never be exponentiated (§3.4).
     """
     _check_private(x)
     if not isinstance(y, int) or not 1 < y < P - 1:
         raise InvalidElement("range")
     if not validated and jacobi(y, P) != 1:
         raise InvalidElement("subgroup")
-    try:
-        peer = _dh.DHPublicNumbers(y, _PARAMETER_NUMBERS).public_key()
-        z = _library_key(x).exchange(peer)
-    except Exception as exc:  # library failure: never let it escape the fence
-        raise ValueError(f"ffdhe2048: exchange failed ({exc})") from None
-    return z.rjust(ELEMENT_LEN, b"\x00")
+    return int(gmpy2.powmod_sec(y, x, _P)).to_bytes(ELEMENT_LEN, "big")
 
-
-_PARAMETER_NUMBERS = _dh.DHParameterNumbers(P, G, Q)
 
 __all__ = [
     "P", "G", "Q", "ELEMENT_LEN", "SECRET_LEN",

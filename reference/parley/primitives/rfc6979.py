@@ -1,16 +1,14 @@
-"""Deterministic DSA/ECDSA nonces (RFC 6979 §3.2) and a pure-Python DSA signer.
+"""DSA/ECDSA nonces: RFC 6979 §3.2, deterministic or hedged (RFC 6979 §3.6).
 
 Parley uses deterministic signatures so that the test vectors (§3.3) are
-reproducible.  ``generate_k`` is the HMAC-DRBG construction of RFC 6979
-§3.2 with the conversions of RFC 6979 §2.3 (bits2int, int2octets, bits2octets).  It
-serves both suites: for ECDSA P-384 the library signs deterministically and
-this module only recomputes the nonce it used (the tests check the two
-agree); for DSA, which the library cannot sign deterministically,
-``dsa_sign`` computes the whole signature (FIPS 186-4 §4.6).
-
-``dsa_sign`` runs in Python's ``pow`` and is therefore not constant-time; it
-is meant for vector generation and deterministic test runs, not for
-production signing (which uses the library's randomized signer).
+reproducible.  :func:`candidates` is the HMAC-DRBG construction of RFC 6979
+§3.2 with the conversions of RFC 6979 §2.3 (bits2int, int2octets,
+bits2octets); with non-empty ``extra`` it is the variant of RFC 6979 §3.6
+(additional data k' appended to the seed), which :mod:`.dsa` uses with fresh
+random bytes for its randomized ("hedged") signatures.  It serves both
+suites: for ECDSA P-384 the library signs deterministically and this module
+only recomputes the nonce it used (the tests check the two agree); suite 1's
+DSA signer (:mod:`.dsa`) draws its nonces here.
 """
 
 from __future__ import annotations
@@ -41,8 +39,11 @@ def _bits2octets(b: bytes, q: int, qlen: int, rlen_bytes: int) -> bytes:
     return _int2octets(z2, rlen_bytes)
 
 
-def _candidates(q: int, x: int, h1: bytes, hash_name: str) -> Iterator[int]:
-    """Successive nonces of RFC 6979 §3.2 steps b-h (step h.3 loops on)."""
+def candidates(q: int, x: int, h1: bytes, hash_name: str, *, extra: bytes = b"") -> Iterator[int]:
+    """Successive nonces of RFC 6979 §3.2 steps b-h (step h.3 loops on).
+
+    ``extra`` is the additional data k' of RFC 6979 §3.6 (empty: plain §3.2).
+    """
     if hash_name not in HASH_LEN:
         raise ValueError(f"unknown hash {hash_name!r}")
     if not 0 < x < q:
@@ -50,7 +51,7 @@ def _candidates(q: int, x: int, h1: bytes, hash_name: str) -> Iterator[int]:
     qlen = q.bit_length()
     rlen_bytes = (qlen + 7) // 8
     hlen = HASH_LEN[hash_name]
-    seed = _int2octets(x, rlen_bytes) + _bits2octets(h1, q, qlen, rlen_bytes)
+    seed = _int2octets(x, rlen_bytes) + _bits2octets(h1, q, qlen, rlen_bytes) + bytes(extra)
     v = b"\x01" * hlen                                  # step b
     k = b"\x00" * hlen                                  # step c
     k = hmac(hash_name, k, v + b"\x00" + seed)          # step d
@@ -75,27 +76,7 @@ def generate_k(q: int, x: int, h1: bytes, hash_name: str) -> int:
     ``hash_name`` ("sha256"/"sha384") is the HMAC hash, which is also the hash
     that produced ``h1``.
     """
-    return next(_candidates(q, x, bytes(h1), hash_name))
+    return next(candidates(q, x, bytes(h1), hash_name))
 
 
-def dsa_sign(p: int, q: int, g: int, x: int, message: bytes,
-             hash_name: str) -> tuple[int, int, int]:
-    """Deterministic DSA signature of ``message``: returns (r, s, k).
-
-    FIPS 186-4 §4.6 with k from RFC 6979 §3.2; if r or s is 0 the next
-    candidate k is used (RFC 6979 §3.2 step h.3).
-    """
-    h1 = hash_(hash_name, message)
-    h = _bits2int(h1, q.bit_length()) % q   # RFC 6979 §2.4
-    for k in _candidates(q, x, h1, hash_name):
-        r = pow(g, k, p) % q
-        if r == 0:
-            continue
-        s = (pow(k, -1, q) * (h + x * r)) % q
-        if s == 0:
-            continue
-        return r, s, k
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-__all__ = ["generate_k", "dsa_sign"]
+__all__ = ["candidates", "generate_k"]
