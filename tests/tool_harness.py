@@ -58,26 +58,52 @@ def kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+def _stderr(proc: subprocess.Popen, piped: bytes | None) -> bytes | None:
+    """The child's stderr: from the pipe, or from the file ``spawn`` gave it."""
+    f = getattr(proc, "stderr_file", None)
+    if f is None:
+        return piped
+    f.seek(0)
+    data = f.read()
+    f.close()
+    proc.stderr_file = None
+    return data
+
+
 def finish(proc: subprocess.Popen, timeout: float, what: str, input: bytes | None = None):
     """``proc.communicate`` with a deadline: on expiry kill the process group and fail,
     saying what was waited for and showing the child's stderr tail."""
     try:
-        return proc.communicate(input, timeout=timeout)
+        out, err = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc)
         try:
             _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
-            err = b""
+            err = None
         raise AssertionError(f"{what}: still running after {timeout} s, killed; "
-                             f"its stderr ended with:\n{tail(err)}") from None
+                             f"its stderr ended with:\n{tail(_stderr(proc, err))}") from None
+    return out, _stderr(proc, err)
 
 
 def spawn(argv: list[str], run_env: dict | None = None, **kw) -> subprocess.Popen:
-    """Start a child in its own process group (no controlling terminal), pipes on stdout/stderr."""
+    """Start a child in its own process group (no controlling terminal).
+
+    stdout is a pipe; stderr goes to an unnamed temporary file (unless given), so
+    that a child printing much on stderr never blocks while nobody reads it.
+    """
     kw.setdefault("stdout", subprocess.PIPE)
-    kw.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen(argv, env=run_env or env(), start_new_session=True, **kw)
+    stderr_file = None
+    if "stderr" not in kw:
+        stderr_file = kw["stderr"] = tempfile.TemporaryFile()
+    try:
+        proc = subprocess.Popen(argv, env=run_env or env(), start_new_session=True, **kw)
+    except BaseException:
+        if stderr_file is not None:
+            stderr_file.close()
+        raise
+    proc.stderr_file = stderr_file
+    return proc
 
 
 def parley(*args: str, **kw) -> subprocess.CompletedProcess:
