@@ -14,7 +14,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -114,7 +116,21 @@ def test_coverage_promised_by_the_issue(files):
 
 def _run(*args, **kw):
     return subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+
+
+def _finish(p: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
+    """(status, stdout, stderr), read while it runs (no full pipe can stall it); past
+    ``timeout`` the child's process group is killed and the test fails with its stderr tail."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        _, err = p.communicate()
+        tail = "\n".join(err.splitlines()[-15:])
+        raise AssertionError(f"{' '.join(p.args[1:])}: still running after {timeout} s, "
+                             f"killed; its stderr ended with:\n{tail}") from None
+    return p.returncode, out, err
 
 
 def test_genvectors_check_reproducible_and_tamper_evident(tmp_path):
@@ -132,7 +148,7 @@ def test_genvectors_check_reproducible_and_tamper_evident(tmp_path):
         "out": _run(ROOT / "tools" / "genvectors", "--out", fresh),
         "tampered": _run(ROOT / "tools" / "genvectors", "--check", "--against", tampered),
     }
-    results = {k: (p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for k, p in procs.items()}
+    results = {k: _finish(p, 300) for k, p in procs.items()}
     assert results["check"][0] == 0, results["check"][2]
     assert results["out"][0] == 0, results["out"][2]
     for name in FILES:
@@ -144,8 +160,7 @@ def test_genvectors_check_reproducible_and_tamper_evident(tmp_path):
 
 def test_independent_checker_recomputes_every_positive_vector_without_the_reference():
     p = _run("-X", "importtime", ROOT / "tools" / "checkvectors")
-    rc = p.wait(timeout=300)
-    out, err = p.stdout.read(), p.stderr.read()
+    rc, out, err = _finish(p, 300)
     assert rc == 0, out[-3000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in err.splitlines() if "|" in line]
     assert "cbor2" in imported and any(m.startswith("cryptography") for m in imported)
@@ -172,8 +187,8 @@ def test_independent_checker_detects_a_changed_intermediate(tmp_path):
     neg["testGroups"] = []
     (tmp_path / "parley_v1_negative.json").write_text(json.dumps(neg))
     p = _run(ROOT / "tools" / "checkvectors", "--vectors", tmp_path)
-    assert p.wait(timeout=120) == 1
-    out = p.stdout.read()
+    rc, out, _ = _finish(p, 120)
+    assert rc == 1
     assert "intermediate MK_data" in out and "0 passed, 1 failed" in out
 
 
@@ -187,8 +202,8 @@ def test_independent_checker_detects_a_false_resealed_claim(tmp_path):
     neg["testGroups"] = [group]
     (tmp_path / "parley_v1_negative.json").write_text(json.dumps(neg))
     p = _run(ROOT / "tools" / "checkvectors", "--vectors", tmp_path)
-    assert p.wait(timeout=120) == 1
-    assert "MAC does not verify under the real keys" in p.stdout.read()
+    rc, out, _ = _finish(p, 120)
+    assert rc == 1 and "MAC does not verify under the real keys" in out
 
 
 def test_replay_reports_a_wrong_expectation():
