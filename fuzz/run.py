@@ -12,6 +12,8 @@ print executions, executions per second, coverage (edges ``cov``, features
 ``ft``), corpus size and crashes.  The figures are also written to
 ``fuzz-corpus/TARGET.json`` (and the libFuzzer log to ``fuzz-corpus/TARGET.log``),
 and those of the whole run to ``fuzz-corpus/last-run.json``.  Exit status 1 if any target crashed.
+A fuzzer still running past its wall-clock deadline (``--deadline``) is killed,
+with its process group, and counts as a failure.
 
 Committed crash inputs, once fixed, live in ``fuzz/regressions/TARGET/`` and
 are both read by the fuzzer and replayed by ``tests/test_properties.py``.
@@ -24,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -49,10 +53,21 @@ def source_state() -> dict:
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                capture_output=True).stdout.strip()
-    except OSError:
+                                capture_output=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
         commit = ""
     return {"commit": commit, "reference_sha256": h.hexdigest()[:16]}
+
+
+def deadline_seconds(args) -> float:
+    """Wall-clock limit for one target's fuzzer: --deadline, else --max-time plus 10
+    minutes, else --runs at 50 executions per second (at least 10 minutes); the slowest
+    target runs at about 470 per second (docs/hardening.md)."""
+    if args.deadline:
+        return float(args.deadline)
+    if args.max_time:
+        return args.max_time + 600.0
+    return max(600.0, args.runs / 50)
 
 
 def fuzz_one(target: str, args) -> dict:
@@ -79,10 +94,22 @@ def fuzz_one(target: str, args) -> dict:
     print(f"== {target}: {' '.join(cmd[2:])}", flush=True)
     start = time.monotonic()
     log_path = WORK / f"{target}.log"
+    deadline = deadline_seconds(args)
     with open(log_path, "wb") as log_file:  # written as it runs: tail -f to watch
-        proc = subprocess.run(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout=deadline)
+            killed = False
+        except subprocess.TimeoutExpired:  # a hung fuzzer: kill it and its workers
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            killed = True
     wall = time.monotonic() - start
     log = log_path.read_text(errors="replace")
+    if killed:
+        print(f"== {target}: libFuzzer still running after the deadline of {deadline:g} s "
+              f"(--deadline), killed; the end of {log_path}:", flush=True)
     done = _DONE.findall(log)
     stats = dict((k, int(v)) for k, v in _STAT.findall(log))
     new = sorted(str(p.relative_to(ROOT)) for p in set(crashes.iterdir()) - before)
@@ -98,10 +125,11 @@ def fuzz_one(target: str, args) -> dict:
         "peak_rss_mb": stats.get("peak_rss_mb"),
         "crashes": new,
         "exit": proc.returncode,
+        "killed_at_deadline": killed,
         **fuzzed,
     }
     (WORK / f"{target}.json").write_text(json.dumps(result, indent=2) + "\n")
-    if proc.returncode != 0 or new:
+    if proc.returncode != 0 or new or killed:
         tail = "\n".join(log.splitlines()[-40:])
         print(tail, flush=True)
     return result
@@ -132,6 +160,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-time", type=int, default=0, help="seconds per target instead of --runs")
     ap.add_argument("--max-len", type=int, default=4096, help="longest input (4096 bytes)")
     ap.add_argument("--seed", type=int, default=None, help="libFuzzer's random seed")
+    ap.add_argument("--deadline", type=float, default=0, metavar="S",
+                    help="kill a target's fuzzer after S seconds of wall time (default: "
+                         "--max-time + 600, or --runs / 50, at least 600); it then fails")
     ap.add_argument("--replay", nargs="+", metavar=("TARGET", "FILE"),
                     help="run saved inputs through TARGET without atheris")
     args = ap.parse_args(argv)

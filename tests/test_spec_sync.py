@@ -23,7 +23,7 @@ SPEC = (ROOT / "spec" / "parley.md").read_text()
 def test_specsync_tool_passes():
     """tools/specsync: §9.2 and §11 tables, CDDL copies, and every cited § exists."""
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "specsync")],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -33,7 +33,7 @@ def test_specsync_catches_a_bad_citation(tmp_path):
     bad.write_text('"""See ' + "\u00a7" + '99.9."""\n')
     try:
         out = subprocess.run([sys.executable, str(ROOT / "tools" / "specsync")],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, timeout=120)
     finally:
         bad.unlink()
     assert out.returncode == 1 and "\u00a799.9" in out.stdout
