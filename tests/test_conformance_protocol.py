@@ -9,8 +9,13 @@ runner's client nor its cases are involved.
 
 from __future__ import annotations
 
+import os
+import select
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 
 import cbor2
 import pytest
@@ -109,13 +114,40 @@ def test_hello_checks():
 # -- the reference adapter, spoken to directly ------------------------------------------------
 
 class Pipe:
+    """The reference adapter as a child; every read has a deadline (READ_TIMEOUT)."""
+
+    READ_TIMEOUT = 60.0
+
     def __init__(self):
+        self.err = tempfile.TemporaryFile()   # a file: a chatty adapter never blocks on stderr
         self.p = subprocess.Popen(REFERENCE, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                  stderr=self.err, start_new_session=True)
+
+    def _fail(self, what: str):
+        os.killpg(self.p.pid, signal.SIGKILL)
+        self.p.wait()
+        self.err.seek(0)
+        tail = "\n".join(self.err.read().decode(errors="replace").splitlines()[-15:])
+        raise AssertionError(f"reference adapter: {what}; killed; its stderr ended with:\n{tail}")
+
+    def _read_exactly(self, n: int, deadline: float) -> bytes:
+        data = b""
+        fd = self.p.stdout.fileno()
+        while len(data) < n:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self._fail(f"no complete message within {self.READ_TIMEOUT} s "
+                           f"(had {len(data)} of {n} bytes)")
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                self._fail(f"end of its output after {len(data)} of {n} bytes")
+            data += chunk
+        return data
 
     def read(self):
-        n = int.from_bytes(self.p.stdout.read(4), "big")
-        return cbor2.loads(self.p.stdout.read(n))
+        deadline = time.monotonic() + self.READ_TIMEOUT
+        n = int.from_bytes(self._read_exactly(4, deadline), "big")
+        return cbor2.loads(self._read_exactly(n, deadline))
 
     def send(self, msg: dict):
         body = cbor2.dumps(msg, canonical=True)
@@ -126,9 +158,12 @@ class Pipe:
     def finish(self) -> int:
         """End of input; the adapter's exit status, its pipes closed."""
         self.p.stdin.close()
-        status = self.p.wait(timeout=10)
+        try:
+            status = self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._fail("still running 10 s after the end of its input")
         self.p.stdout.close()
-        self.p.stderr.close()
+        self.err.close()
         return status
 
 
