@@ -352,7 +352,7 @@ def test_encrypted_key_uses_pbes2_with_600000_rounds(tmp_path):
     path = tmp_path / "k.pem"
     path.write_bytes(keys.private_key_pem(key, b"pw"))
     dump = subprocess.run(["openssl", "asn1parse", "-in", str(path)], capture_output=True,
-                          text=True, check=True).stdout
+                          text=True, check=True, timeout=60).stdout
     assert ":PBES2" in dump and ":PBKDF2" in dump and ":hmacWithSHA256" in dump
     assert ":aes-256-cbc" in dump
     assert "INTEGER           :0927C0" in dump  # 600000
