@@ -26,7 +26,7 @@ import pytest
 from parley import Emitter, ParleyError, Receiver, SessionConfig, keys
 from parley.entropy import RecordingEntropy, SeededEntropy
 from parley.frames import FINAL, encode, frame
-from parley.primitives import symmetric
+from parley.primitives import keyfile, symmetric
 from parley.records import final_fields
 from helpers import frames_of, join
 
@@ -44,8 +44,7 @@ def _int_bytes(n: int) -> bytes:
 
 def private_secrets(key) -> list[object]:
     """A long-term private key as the integer, its bytes, and its PKCS#8 DER encoding."""
-    numbers = key.handle.private_numbers()
-    x = getattr(numbers, "x", None) or getattr(numbers, "private_value")
+    x = keyfile.private_scalar(key.handle)
     der = keys.private_key_pem(key, None)
     body = b"".join(der.split(b"\n")[1:-2])
     return [x, _int_bytes(x), base64.b64decode(body)]
