@@ -1,20 +1,27 @@
-"""The cryptographic fence: the only code in Parley that imports ``cryptography``.
+"""The cryptographic fence: the only code in Parley that imports cryptographic libraries
+(pyca/cryptography, and gmpy2 for suite 1; ``tests/test_layering.py`` checks it).
 
-Everything above this package (key schedule, record layer, handshake) sees
-plain ``bytes`` and ``int`` values and opaque key handles; it never touches a
-library object's methods and never sees a library exception.  Every function
-here catches what the library raises and converts it: a bad peer value becomes
-:class:`InvalidElement` (mapped by the core to INVALID_PUBLIC_KEY, §3.4), a bad
-local argument becomes ``ValueError``, and a failed verification becomes
-``False``.  The layout follows pyca/cryptography's own ``hazmat`` fence.
+Everything above this package (key schedule, record layer, handshake, key
+files) sees plain ``bytes`` and ``int`` values and opaque key handles; it never
+touches a library object's methods and never sees a library exception.  Every
+function here catches what the library raises and converts it: a bad peer value
+becomes :class:`InvalidElement` (mapped by the core to INVALID_PUBLIC_KEY,
+§3.4), a bad local argument becomes ``ValueError``, and a failed verification
+becomes ``False``.  The layout follows pyca/cryptography's own ``hazmat`` fence.
 
 Modules:
 
 * :mod:`.symmetric` -- hashes, HMAC, HKDF (§6, RFC 5869), AES-256-CTR (§7.2).
-* :mod:`.ffdh` -- the RFC 7919 ffdhe2048 group of suite 1 (§3.2, §3.4).
+* :mod:`.ffdh` -- the RFC 7919 ffdhe2048 group of suite 1 (§3.2, §3.4), on GMP.
 * :mod:`.p384` -- ECDH on P-384 for suite 2 (§3.2, §3.4).
-* :mod:`.rfc6979` -- deterministic nonces (RFC 6979 §3.2) and pure-Python DSA.
+* :mod:`.dsa` -- DSA-2048/256 for suite 1 (§3.3, FIPS 186-4 §4), on GMP.
+* :mod:`.rfc6979` -- deterministic and hedged nonces (RFC 6979 §3.2, §3.6).
 * :mod:`.signatures` -- fixed-length r || s DSA / ECDSA signatures (§3.3).
+* :mod:`.keyfile`, :mod:`.der`, :mod:`.pbes2` -- key files (§12): PKCS#8 and
+  SubjectPublicKeyInfo, a strict DER codec, password-based encryption.
+
+Why suite 1 runs on GMP (gmpy2) and not on pyca/cryptography: spec §13.3 and
+docs/bench.md.
 """
 
 from __future__ import annotations
