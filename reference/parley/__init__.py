@@ -7,8 +7,7 @@ adapter) own sockets, files, clocks and the random source.
 
 from .connection import Emitter, Receiver, SessionConfig
 from .entropy import FixedEntropy, SeededEntropy, SystemEntropy
-from .errors import (REGISTRY, LocalProtocolError, ParleyError, PeerAborted,
-                     RemoteProtocolError)
+from .errors import REGISTRY, LocalProtocolError, ParleyError, PeerAborted, RemoteProtocolError
 from .events import Acknowledged, Data, EndOfStream, HandshakeComplete
 from .state import Role, State
 from .suites import SUITE_1, SUITE_2, SUITES

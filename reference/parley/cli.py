@@ -17,8 +17,7 @@ import sys
 
 from . import keys
 from .errors import KeyFileError, ParleyError, PeerAborted
-from .shell import header as app_header
-from .shell import keyfiles, memory
+from .shell import header as app_header, keyfiles, memory
 from .shell.progress import Progress, human_bytes
 from .shell.session import DEFAULT_CHUNK, SessionFailed, Summary, Timeouts
 from .suites import SUITES, by_name
@@ -262,7 +261,7 @@ def _open_input(args):
     if args.file == "-":
         return open(0, "rb", buffering=0, closefd=False), None, args.name
     try:
-        source = open(args.file, "rb", buffering=0)
+        source = open(args.file, "rb", buffering=0)  # noqa: SIM115 - returned to the caller
     except OSError as exc:
         raise ParleyError("INTERNAL_ERROR", f"cannot open {args.file}: {exc.strerror}") from None
     st = os.fstat(source.fileno())

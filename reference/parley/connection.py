@@ -14,16 +14,40 @@ attached to the exception as ``.events``.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import frames, groups, keyschedule as ks, records
 from .entropy import Entropy
-from .errors import (KeyFileError, LocalProtocolError, ParleyError, PeerAborted,
-                     RemoteProtocolError, BY_NUMBER, REGISTRY)
+from .errors import (
+    BY_NUMBER,
+    REGISTRY,
+    KeyFileError,
+    LocalProtocolError,
+    ParleyError,
+    PeerAborted,
+    RemoteProtocolError,
+)
 from .events import Acknowledged, Data, EndOfStream, Event, HandshakeComplete
-from .frames import (ABORT, ACK, DATA, E_AUTH, E_HELLO, FINAL, R_HELLO, K_CT, K_ERROR,
-                     K_MAC, K_PUB, K_SEQ, K_SID, K_SUITE, K_TOTAL, K_VERSION, TYPE_NAMES)
+from .frames import (
+    ABORT,
+    ACK,
+    DATA,
+    E_AUTH,
+    E_HELLO,
+    FINAL,
+    K_CT,
+    K_ERROR,
+    K_MAC,
+    K_PUB,
+    K_SEQ,
+    K_SID,
+    K_SUITE,
+    K_TOTAL,
+    K_VERSION,
+    R_HELLO,
+    TYPE_NAMES,
+)
 from .keys import LongTermPrivateKey, LongTermPublicKey
 from .primitives import signatures, symmetric
 from .state import Role, State, legal_messages, next_state
@@ -133,8 +157,8 @@ class _Session:
                 raise RemoteProtocolError("UNEXPECTED_MESSAGE",
                                           "a frame followed the end of the session")
             self._reader.release()  # the caller may reuse ``data`` once we return
-        except Exception as exc:  # never leak a library exception (§11)
-            data = body = None  # noqa: F841 - the error's traceback must not pin the caller's buffer
+        except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
+            data = body = None
             self._fail(_as_parley_error(exc), events)
         return events
 
@@ -324,8 +348,8 @@ class Emitter(_Session):
         self._check_alive()
         try:
             fn(*args)
-        except Exception as exc:
-            args = None  # noqa: F841 - the error's traceback must not pin the caller's buffer
+        except Exception as exc:  # noqa: BLE001 - converted to a ParleyError (§11)
+            args = None
             self._fail(_as_parley_error(exc), [])
 
     def _start(self) -> None:

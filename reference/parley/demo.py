@@ -123,7 +123,8 @@ def demo(out=print) -> int:
         source = os.path.join(work, "hello.bin")
         with open(source, "wb") as f:
             f.write(os.urandom(MESSAGE_SIZE))
-        digest = hashlib.sha256(open(source, "rb").read()).hexdigest()
+        with open(source, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
         ok = True
         for suite in SUITES.values():
             out(f"== suite {suite.number}: {suite.name}")
@@ -156,7 +157,8 @@ def demo(out=print) -> int:
             same = sent.transcript_hash == got.transcript_hash
             out(f"  handshake E_HELLO, R_HELLO, E_AUTH (§5): both hold transcript hash "
                 f"{got.transcript_hash[:16]}… ({'equal' if same else 'DIFFERENT'})")
-            written = hashlib.sha256(open(got.path, "rb").read()).hexdigest()
+            with open(got.path, "rb") as f:
+                written = hashlib.sha256(f.read()).hexdigest()
             out(f"  data      {records} DATA records + FINAL: {human_bytes(got.bytes)} in "
                 f"{got.seconds * 1000:.0f} ms; bob wrote {os.path.relpath(got.path, work)}, "
                 f"SHA-256 {'matches' if written == digest else 'DIFFERS'}")

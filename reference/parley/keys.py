@@ -28,8 +28,8 @@ objects and all cryptography are behind the fence, in
 from __future__ import annotations
 
 import base64
-import os
 import binascii
+import os
 import re
 from dataclasses import dataclass, field
 

@@ -6,7 +6,7 @@ the other's ``receive_data()``, with a chooser for how the byte stream is split.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .connection import Emitter, Receiver
 from .events import Acknowledged, Data, EndOfStream, Event, HandshakeComplete

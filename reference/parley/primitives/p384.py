@@ -16,8 +16,10 @@ than infinity is in the prime-order group.
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric import ec as _ec
-from cryptography.hazmat.primitives.serialization import Encoding as _Encoding
-from cryptography.hazmat.primitives.serialization import PublicFormat as _PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding as _Encoding,
+    PublicFormat as _PublicFormat,
+)
 
 from . import InvalidElement
 
@@ -60,7 +62,7 @@ def decode_public(data: bytes) -> _ec.EllipticCurvePublicKey:
         raise InvalidElement("range")
     try:
         return _ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, data)
-    except Exception:  # ValueError from the library: point not on the curve
+    except Exception:  # noqa: BLE001 - the library's ValueError: point not on the curve
         raise InvalidElement("curve") from None
 
 
@@ -86,7 +88,7 @@ def _library_key(d: int) -> _ec.EllipticCurvePrivateKey:
     _check_private(d)
     try:
         return _ec.derive_private_key(d, _CURVE)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - library failure: convert at the fence
         raise ValueError(f"P-384: library refused the secret ({exc})") from None
 
 
@@ -106,7 +108,7 @@ def exchange(d: int, pub: _ec.EllipticCurvePublicKey) -> bytes:
     key = _library_key(d)
     try:
         z = key.exchange(_ec.ECDH(), pub)
-    except Exception:
+    except Exception:  # noqa: BLE001 - library failure: convert at the fence
         raise InvalidElement("curve") from None
     return z.rjust(SHARED_SECRET_LEN, b"\x00")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .symmetric import HASH_LEN, hash_, hmac
+from .symmetric import HASH_LEN, hmac
 
 
 def _bits2int(b: bytes, qlen: int) -> int:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac as _std_hmac
 
-from cryptography.hazmat.primitives import hashes as _hashes
-from cryptography.hazmat.primitives import hmac as _hmac
-from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher
-from cryptography.hazmat.primitives.ciphers import algorithms as _algorithms
-from cryptography.hazmat.primitives.ciphers import modes as _modes
+from cryptography.hazmat.primitives import hashes as _hashes, hmac as _hmac
+from cryptography.hazmat.primitives.ciphers import (
+    Cipher as _Cipher,
+    algorithms as _algorithms,
+    modes as _modes,
+)
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand as _HKDFExpand
 
 #: Output length in bytes of each hash Parley uses (Hlen of §3.1 / §6).

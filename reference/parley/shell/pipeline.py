@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 _STOP = object()
 
@@ -38,7 +38,7 @@ class Worker:
                     return
                 if not (self._failed.is_set() or self._cancel.is_set()):
                     self._fn(item)
-            except BaseException as exc:  # handed to the caller by put/drain
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by put/drain
                 self._error = exc
                 self._failed.set()
             finally:

@@ -96,7 +96,7 @@ class StdoutSink:
 
     def __init__(self) -> None:
         try:
-            self._file = tempfile.TemporaryFile(prefix="parley-", buffering=0)
+            self._file = tempfile.TemporaryFile(prefix="parley-", buffering=0)  # noqa: SIM115 - owned
         except OSError as exc:
             raise _io_error("cannot create a spool file", exc) from None
         self.written = 0

@@ -78,11 +78,11 @@ def _describe(exc: OSError) -> str:
     return exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
 
 
-def connect(host: str, port: int, timeout: float | None) -> "Connection":
+def connect(host: str, port: int, timeout: float | None) -> Connection:
     """Open a TCP connection; TIMEOUT if it takes longer than ``timeout`` seconds."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.timeout:
+    except TimeoutError:
         raise timeout_error(f"connecting to {host}:{port}", timeout) from None
     except OSError as exc:
         raise ParleyError("INTERNAL_ERROR",
@@ -109,11 +109,11 @@ class Listener:
         name = self.sock.getsockname()
         self.address = (name[0], name[1])
 
-    def accept(self, timeout: float | None) -> "Connection":
+    def accept(self, timeout: float | None) -> Connection:
         self.sock.settimeout(timeout)
         try:
             sock, peer = self.sock.accept()
-        except socket.timeout:
+        except TimeoutError:
             raise timeout_error("waiting for a sender to connect", timeout) from None
         except OSError as exc:
             raise ParleyError("INTERNAL_ERROR", f"accept failed: {_describe(exc)}") from None
@@ -146,7 +146,7 @@ class Connection:
         self._set_timeout(timeout)
         try:
             self.sock.sendall(data)
-        except socket.timeout:
+        except TimeoutError:
             raise timeout_error(what, timeout) from None
         except OSError as exc:
             raise TransportClosed(_describe(exc)) from None
@@ -171,7 +171,7 @@ class Connection:
                         break
                     n -= first
                     del views[0]
-        except socket.timeout:
+        except TimeoutError:
             raise timeout_error(what, timeout) from None
         except OSError as exc:
             raise TransportClosed(_describe(exc)) from None
@@ -181,7 +181,7 @@ class Connection:
         self._set_timeout(timeout)
         try:
             return self.sock.recv_into(buffer)
-        except socket.timeout:
+        except TimeoutError:
             raise timeout_error(what, timeout) from None
         except OSError as exc:
             if exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED):
