@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from parley import cbor
-from parley.errors import REGISTRY, BY_NUMBER
+from parley.errors import BY_NUMBER, REGISTRY
 
 MAGIC = "parley-adapter"
 VERSION = 1                      # adapter §1.3

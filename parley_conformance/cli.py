@@ -20,11 +20,8 @@ import signal
 import sys
 import threading
 
-from . import adapter_protocol as ap
-from . import __version__, report, runner
-from .cases import interop as interop_cases
-from .cases import live as live_cases
-from .cases import vectors as vector_cases
+from . import __version__, adapter_protocol as ap, report, runner
+from .cases import interop as interop_cases, live as live_cases, vectors as vector_cases
 
 REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 

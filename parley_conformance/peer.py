@@ -20,11 +20,19 @@ from __future__ import annotations
 
 import threading
 
-from parley import Emitter, ParleyError, Receiver, SeededEntropy, SessionConfig, cbor
-from parley import frames, keys as keyfiles
+from parley import (
+    Emitter,
+    ParleyError,
+    Receiver,
+    SeededEntropy,
+    SessionConfig,
+    cbor,
+    frames,
+    keys as keyfiles,
+    keyschedule as ks,
+)
 from parley.frames import ACK, FINAL, K_MAC, K_SEQ, K_TOTAL
-from parley import keyschedule as ks
-from parley.primitives import p384, signatures
+from parley.primitives import signatures
 from parley.records import ack_fields
 
 from .testkeys import KEYS

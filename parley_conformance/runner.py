@@ -15,9 +15,9 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from . import adapter_protocol as ap
 from .cases import Case, CaseContext, CaseFailure, CaseUnsupported
@@ -229,7 +229,7 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         res.outcome, res.actual, broken = "FAIL", f"adapter protocol violation: {exc}", True
         res.details.append("the adapter's process group was killed and the adapter restarted "
                            "(adapter §5.2)")
-    except Exception as exc:  # a bug of the runner itself: say so, never blame the adapter
+    except Exception as exc:  # noqa: BLE001 - a runner bug: say so, never blame the adapter
         res.outcome = "FAIL"
         res.actual = f"internal error of the conformance runner (please report it): {exc!r}"
         res.details = traceback.format_exc().splitlines()[-12:]

@@ -16,8 +16,16 @@ from __future__ import annotations
 import sys
 
 import parley
-from parley import Emitter, FixedEntropy, ParleyError, Receiver, SessionConfig, SystemEntropy, cbor
-from parley import keys as keyfiles
+from parley import (
+    Emitter,
+    FixedEntropy,
+    ParleyError,
+    Receiver,
+    SessionConfig,
+    SystemEntropy,
+    cbor,
+    keys as keyfiles,
+)
 from parley.events import Acknowledged, Data, EndOfStream, HandshakeComplete
 
 MAGIC = "parley-adapter"
@@ -163,7 +171,7 @@ class Adapter:
             raise BadRequest(f"unknown request type {kind!r}")
         except BadRequest as exc:
             return {"type": "error", "id": rid, "code": "bad_request", "message": str(exc)}
-        except Exception as exc:  # never die on a request; say what went wrong
+        except Exception as exc:  # noqa: BLE001 - never die on a request; say what went wrong
             return {"type": "error", "id": rid, "code": "internal",
                     "message": f"{type(exc).__name__}: {exc}"}
 

@@ -15,8 +15,8 @@ records every byte in both directions, cut into frames, for reports.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from parley import cbor
 from parley.frames import TYPE_NAMES
@@ -49,7 +49,7 @@ class Case:
     section: str                   # the spec sections it checks, e.g. "§7.3"
     title: str                     # what is tested
     expected: str                  # the expected outcome, one line
-    body: Callable[["CaseContext"], None] = field(repr=False)
+    body: Callable[[CaseContext], None] = field(repr=False)
     adapters: int = 1              # 2 for interop
 
 
@@ -123,7 +123,7 @@ class CaseContext:
     def hello(self) -> ap.Hello:
         return self.clients[0].hello
 
-    def session(self, *, client: int = 0, label: str = "impl", **start) -> "ImplSession":
+    def session(self, *, client: int = 0, label: str = "impl", **start) -> ImplSession:
         return ImplSession(self, self.clients[client], label, **start)
 
     def note(self, text: str) -> None:

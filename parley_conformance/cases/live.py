@@ -18,8 +18,8 @@ flight 2 is [ACK].  Each flight is written in one of four shapes (adapter §5.5)
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from parley import ParleyError, cbor
 from parley.events import Acknowledged, EndOfStream
@@ -52,7 +52,7 @@ class Flight:
 class Complete:
     """The session completes; both sides agree (§5.6, §7.4)."""
 
-    def text(self, sc: "Scenario") -> str:
+    def text(self, sc: Scenario) -> str:
         return ("completes: same TH_4 on both sides, the message delivered and acknowledged "
                 f"({len(sc.message)} bytes)")
 
@@ -386,7 +386,7 @@ def _released_diff(got: bytes, want: bytes) -> str:
     return (f"released {len(got)} bytes, expected {len(want)}; first difference at byte {i}")
 
 
-def run_and_judge(live: "_Live", extra=None) -> None:
+def run_and_judge(live: _Live, extra=None) -> None:
     """Run a live session, judge it, and close it (also when the case fails)."""
     try:
         live.run()
@@ -403,7 +403,7 @@ def close_quietly(ctx: CaseContext, session) -> None:
     """Close a session after a failure; if even that goes wrong, restart the adapter."""
     try:
         session.close()
-    except Exception:
+    except Exception:  # noqa: BLE001 - cleanup after a failure: restart instead
         session.client.kill()
 
 
