@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import struct
 
-from parley import Emitter, Receiver, SeededEntropy, SessionConfig
-from parley import cbor  # noqa: F401  (tests import it from here)
+from parley import (
+    Emitter,
+    Receiver,
+    SeededEntropy,
+    SessionConfig,
+    cbor,  # noqa: F401  (tests import it from here)
+)
 from parley.frames import split_bodies as frames_of  # noqa: F401  (§4.1)
 from parley_conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
 

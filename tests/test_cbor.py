@@ -13,8 +13,7 @@ import time
 
 import cbor2
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from parley import errors
 from parley.cbor import CBORError, decode, diagnostic, encode
@@ -259,7 +258,7 @@ def test_rejections(name, hexstr, kind, kwargs):
 
 def test_every_rejection_is_also_rejected_by_limits_free_decode():
     # The limits only add rejections; they never turn a rejection into success.
-    for name, hexstr, kind, kwargs in REJECT:
+    for _name, hexstr, _kind, kwargs in REJECT:
         if kwargs:
             continue
         with pytest.raises(CBORError):

@@ -20,9 +20,9 @@ import time
 import cbor2
 import pytest
 
+from parley import Emitter, SeededEntropy, SessionConfig
 from parley_conformance import adapter_protocol as ap
 from parley_conformance.peer import fixed_keyset
-from parley import Emitter, SeededEntropy, SessionConfig
 
 REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
@@ -119,7 +119,7 @@ class Pipe:
     READ_TIMEOUT = 60.0
 
     def __init__(self):
-        self.err = tempfile.TemporaryFile()   # a file: a chatty adapter never blocks on stderr
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115 - a file: a chatty adapter never blocks
         self.p = subprocess.Popen(REFERENCE, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=self.err, start_new_session=True)
 

@@ -10,7 +10,6 @@ floods cannot block or exhaust the runner.  Real adapter processes throughout
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 import time
@@ -19,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from parley_conformance import adapter_protocol as ap
-from parley_conformance import runner
+from parley_conformance import adapter_protocol as ap, runner
 from parley_conformance.cases import live
 from parley_conformance.client import STDERR_KEEP, AdapterClient, AdapterCrashed, AdapterTimeout
 
@@ -176,7 +174,7 @@ def test_adapter_that_exits_at_startup_is_a_harness_error(tmp_path):
 def test_never_says_hello_gives_up_after_the_startup_timeout():
     client = AdapterClient([str(ZOO / "never-hello")], startup_timeout=0.5)
     t0 = time.monotonic()
-    with pytest.raises(AdapterTimeout, match="no hello within 0.5 s"):
+    with pytest.raises(AdapterTimeout, match=r"no hello within 0\.5 s"):
         client.start()
     assert time.monotonic() - t0 < 4
     assert not client.alive

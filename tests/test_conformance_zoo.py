@@ -22,6 +22,7 @@ ZOO = ROOT / "tests" / "zoo"
 sys.path.insert(0, str(ZOO))
 
 import zooadapter  # noqa: E402
+
 from parley_conformance import runner  # noqa: E402
 from parley_conformance.cases import live, vectors  # noqa: E402
 
@@ -73,7 +74,7 @@ def test_intended_globs_name_real_cases(name):
 def test_member_fails_its_intended_cases_and_passes_its_controls(zoo_results, name):
     fault = zooadapter.FAULTS[name]
     results = zoo_results[name]
-    for glob, ids in _intended(fault).items():
+    for _glob, ids in _intended(fault).items():
         for cid in ids:
             r = results[cid]
             assert r.outcome in fault.outcome, (

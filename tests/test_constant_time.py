@@ -28,10 +28,10 @@ import pathlib
 
 import pytest
 
+from helpers import frames_of, join, make_pair
 from parley import ParleyError, cbor, frames, records
 from parley.events import Acknowledged, EndOfStream
 from parley.frames import K_MAC
-from helpers import frames_of, join, make_pair
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SOURCES = [ROOT / "reference" / "parley" / p for p in

@@ -17,10 +17,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from Crypto.PublicKey import DSA as CryptodomeDSA
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-from Crypto.PublicKey import DSA as CryptodomeDSA
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from parley import keys
 from parley.errors import KeyFileError

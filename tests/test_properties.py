@@ -30,14 +30,13 @@ import pathlib
 import sys
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from helpers import make_pair
 from parley import ParleyError, cbor, frames
 from parley.errors import LocalProtocolError
 from parley.events import Data
 from parley.state import Role, State, next_state
-from helpers import make_pair
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "fuzz"))
@@ -495,5 +494,5 @@ def test_fuzz_seeds_and_regressions_pass():
     for target, name, data in inputs:
         try:
             targets.run(target, data)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise AssertionError(f"{target} {name}: {exc!r}") from exc

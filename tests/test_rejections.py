@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from parley import Receiver, Emitter, ParleyError, cbor
+from helpers import edit, frames_of, handshake, join, make_pair
+from parley import Emitter, ParleyError, Receiver, cbor
 from parley.events import Data, EndOfStream
 from parley.frames import frame
 from parley.primitives import ffdh
 from parley.records import seal_data
 from parley.state import State
-from helpers import edit, frames_of, handshake, join, make_pair
 
 SUITES = [1, 2]
 CHUNK = 16
@@ -61,14 +61,14 @@ def test_oversized_handshake_frame(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_frame_length_2_pow_31_refused_before_allocation(keypairs, suite):
-    e, r, bodies = streaming_flight(keypairs, suite)
+    _e, r, bodies = streaming_flight(keypairs, suite)
     r.receive_data(join(bodies[:1]))  # E_AUTH: now STREAMING, the larger limit applies
     expect(r, (1 << 31).to_bytes(4, "big"), "FRAME_TOO_LARGE")
 
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_record_frame_over_limit(keypairs, suite):
-    e, r, bodies = streaming_flight(keypairs, suite)
+    _e, r, bodies = streaming_flight(keypairs, suite)
     r.receive_data(join(bodies[:1]))
     expect(r, (262401).to_bytes(4, "big"), "FRAME_TOO_LARGE")
 
@@ -133,7 +133,7 @@ def test_suite_change_in_flight_is_caught_by_key_confirmation(keypairs):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_unexpected_messages(keypairs, suite):
-    e, r, bodies = streaming_flight(keypairs, suite)
+    _e, _r, bodies = streaming_flight(keypairs, suite)
     _, r2 = make_pair(keypairs, suite)
     expect(r2, join([bodies[1]]), "UNEXPECTED_MESSAGE")   # DATA before the handshake
     e2, r3 = make_pair(keypairs, suite)
@@ -144,7 +144,7 @@ def test_unexpected_messages(keypairs, suite):
 
 
 def test_api_misuse_is_local(keypairs):
-    e, r = make_pair(keypairs, 1)
+    e, _r = make_pair(keypairs, 1)
     with pytest.raises(ParleyError) as info:
         e.send_data(b"too early")
     assert info.value.error.name == "API_MISUSE" and e.state is State.FAILED
@@ -153,7 +153,7 @@ def test_api_misuse_is_local(keypairs):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_abort_received(keypairs, suite):
-    e, r = make_pair(keypairs, suite)
+    e, _r = make_pair(keypairs, suite)
     e.start()
     exc = expect(e, frame(cbor.encode({0: 7, 9: 10})), "PEER_ABORTED")
     assert exc.peer_error.name == "BAD_SIGNATURE"
@@ -239,7 +239,7 @@ def test_r_hello_bit_flip_fails_key_confirmation(keypairs, suite, field):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_e_auth_mac_flip(keypairs, suite):
-    e, r, bodies = streaming_flight(keypairs, suite)
+    _e, r, bodies = streaming_flight(keypairs, suite)
     v = bytearray(cbor.decode(bodies[0])[6])
     v[-1] ^= 1
     expect(r, frame(edit(bodies[0], k6=bytes(v))), "KEY_CONFIRMATION_FAILED")
@@ -312,7 +312,7 @@ class FlippedSignatureEmitter(Emitter):
 @pytest.mark.parametrize("suite", SUITES)
 @pytest.mark.parametrize("cls", [WrongRoleEmitter, FlippedSignatureEmitter])
 def test_bad_emitter_signatures(keypairs, suite, cls):
-    e, r, bodies = streaming_flight(keypairs, suite, emitter_cls=cls)
+    _e, r, bodies = streaming_flight(keypairs, suite, emitter_cls=cls)
     expect(r, join(bodies), "BAD_SIGNATURE")
 
 
@@ -337,7 +337,7 @@ def _after_auth(keypairs, suite, **kw):
 @pytest.mark.parametrize("suite", SUITES)
 @pytest.mark.parametrize("field", [5, 6])
 def test_record_bit_flips(keypairs, suite, field):
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     v = bytearray(cbor.decode(recs[1])[field])
     v[3] ^= 4
     bad = recs[:1] + [edit(recs[1], **{f"k{field}": bytes(v)})] + recs[2:]
@@ -347,7 +347,7 @@ def test_record_bit_flips(keypairs, suite, field):
 @pytest.mark.parametrize("suite", SUITES)
 def test_record_header_seq_rewritten(keypairs, suite):
     """seq rewritten to the expected value of a replayed record: the MAC covers seq."""
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     expect(r, join([recs[0], edit(recs[0], k7=1)]), "BAD_RECORD_MAC", released=b"A" * CHUNK)
 
 
@@ -356,15 +356,15 @@ def test_record_header_seq_rewritten(keypairs, suite):
     ("replay", 1), ("swap", 0), ("drop", 1),
 ])
 def test_record_order_attacks(keypairs, suite, attack, released):
-    e, r, recs = _after_auth(keypairs, suite)
-    d0, d1, d2, fin = recs
+    _e, r, recs = _after_auth(keypairs, suite)
+    d0, d1, d2, _fin = recs
     stream = {"replay": [d0, d0], "swap": [d1, d0], "drop": [d0, d2]}[attack]
     expect(r, join(stream), "RECORD_OUT_OF_ORDER", released=b"A" * (CHUNK * released))
 
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_merged_records(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     f0, f1 = cbor.decode(recs[0]), cbor.decode(recs[1])
     merged = edit(recs[0], k5=f0[5] + f1[5])
     expect(r, join([merged]), "BAD_RECORD_MAC")
@@ -372,7 +372,7 @@ def test_merged_records(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_truncation_by_end_of_transport(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     events = r.receive_data(join(recs[:2]))
     assert b"".join(ev.data for ev in events) == b"A" * (2 * CHUNK)
     with pytest.raises(ParleyError) as info:
@@ -383,7 +383,7 @@ def test_truncation_by_end_of_transport(keypairs, suite):
 @pytest.mark.parametrize("suite", SUITES)
 def test_seed_truncation_forgery(keypairs, suite):
     """The seed's forgery: drop the tail, end with (empty, tag of the last record kept)."""
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     last_kept = cbor.decode(recs[1])
     forged_final = cbor.encode({0: 5, 6: last_kept[6], 7: 2, 8: 2 * CHUNK})
     expect(r, join(recs[:2] + [forged_final]), "BAD_RECORD_MAC", released=b"A" * (2 * CHUNK))
@@ -391,7 +391,7 @@ def test_seed_truncation_forgery(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_record_after_final(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite)
+    _e, r, recs = _after_auth(keypairs, suite)
     events = r.receive_data(join(recs))
     assert any(isinstance(ev, EndOfStream) for ev in events)
     with pytest.raises(ParleyError) as info:
@@ -411,14 +411,14 @@ def test_wrong_total_resealed(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_record_from_another_session(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite, seed=b"one")
+    _e, r, _recs = _after_auth(keypairs, suite, seed=b"one")
     _, _, other = _after_auth(keypairs, suite, seed=b"two")
     expect(r, join([other[0]]), "BAD_RECORD_MAC")
 
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_oversized_record_resealed(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite)
+    e, r, _recs = _after_auth(keypairs, suite)
     import parley.records as records
     big = bytes((1 << 18) + 1)
     ct = e._keys.encrypt(0, big)
@@ -431,7 +431,7 @@ def test_oversized_record_resealed(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_empty_data_record(keypairs, suite):
-    e, r, recs = _after_auth(keypairs, suite)
+    e, r, _recs = _after_auth(keypairs, suite)
     tag = e._keys.tag(4, 0, 0, b"")
     expect(r, frame(cbor.encode({0: 4, 5: b"", 6: tag, 7: 0})), "SCHEMA_VIOLATION")
 
@@ -454,7 +454,7 @@ def test_ack_tampered(keypairs, suite):
 
 @pytest.mark.parametrize("suite", SUITES)
 def test_ack_wrong_total_resealed(keypairs, suite):
-    e, ack = _to_ack(keypairs, suite)
+    e, _ack = _to_ack(keypairs, suite)
     tag = e._keys.tag(6, 3, 5, e._final_tag)
     expect(e, frame(cbor.encode({0: 6, 6: tag, 8: 5})), "LENGTH_MISMATCH")
 
@@ -467,7 +467,7 @@ def test_ack_before_final_is_unexpected(keypairs, suite):
 
 
 def test_no_ack_means_truncated_for_the_emitter(keypairs):
-    e, r, recs = _after_auth(keypairs, 1)
+    e, _r, _recs = _after_auth(keypairs, 1)
     with pytest.raises(ParleyError) as info:
         e.receive_eof()
     assert info.value.error.name == "TRUNCATED"
@@ -476,7 +476,7 @@ def test_no_ack_means_truncated_for_the_emitter(keypairs):
 def test_data_record_sealed_by_reference_matches_counter_block_rule(keypairs):
     """§7.2 by a second computation: decrypt a DATA record with CB(seq) using AES directly."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    e, r, recs = _after_auth(keypairs, 1)
+    e, _r, recs = _after_auth(keypairs, 1)
     ct = cbor.decode(recs[2])[5]
     dec = Cipher(algorithms.AES(bytes(e._keys.k_data)),
                  modes.CTR((2).to_bytes(8, "big") + bytes(8))).decryptor()

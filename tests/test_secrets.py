@@ -23,12 +23,12 @@ import warnings
 
 import pytest
 
+from helpers import frames_of, join
 from parley import Emitter, ParleyError, Receiver, SessionConfig, keys
 from parley.entropy import RecordingEntropy, SeededEntropy
-from parley.frames import FINAL, encode, frame
+from parley.frames import FINAL, encode
 from parley.primitives import keyfile, symmetric
 from parley.records import final_fields
-from helpers import frames_of, join
 
 SECRET_TRACES = {"Z", "PRK", "K_R", "MK_R", "K_E", "MK_E", "K_data", "MK_data", "MK_ack"}
 WINDOW = 8
@@ -289,13 +289,14 @@ def test_key_file_errors_do_not_quote_the_key(keypairs, suite):
         (plain + plain, None),
     ]
     for pem, password in damaged:
-        for load in (lambda: keys.load_private_key(pem, password),
-                     lambda: keys.load_public_key(pem)):
+        # (each lambda is called at once, in this iteration of the outer loop)
+        for load in (lambda: keys.load_private_key(pem, password),  # noqa: B023
+                     lambda: keys.load_public_key(pem)):  # noqa: B023
             try:
                 load()
             except ParleyError as exc:
                 rec.error(exc)
-            except Exception as exc:  # noqa: BLE001 - a library exception is itself a finding
+            except Exception as exc:
                 raise AssertionError(f"key loading leaked {type(exc).__name__}") from exc
     assert len(rec.strings) > 20
     rec.secrets.append(b"Tr0ub4dor&3 xyzzy")

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
+from helpers import make_pair
 from parley import Emitter, Receiver, SessionConfig, SystemEntropy
 from parley.pump import byte_by_byte, random_splits, run_session, whole
 from parley.state import State
-from helpers import make_pair
 
 CHUNK = 32
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK + 7]
@@ -94,8 +94,8 @@ def test_deterministic_mode_is_reproducible(keypairs, suite):
 
 def test_sizes_of_fixed_length_fields(keypairs):
     """§3.1: public values, signatures and MACs have the suite's fixed lengths."""
-    from parley import cbor
     from helpers import frames_of
+    from parley import cbor
     for suite, (g_len, c_len, mac_len) in {1: (256, 64, 32), 2: (97, 96, 48)}.items():
         e, r = make_pair(keypairs, suite)
         e.start()

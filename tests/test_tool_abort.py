@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import frames_of, handshake, make_pair
 from parley import cbor
 from parley.errors import ParleyError
 from parley.events import EndOfStream
 from parley.state import State
-from helpers import frames_of, handshake, make_pair
 
 
 @pytest.mark.parametrize("error,number", [("TIMEOUT", 17), ("LENGTH_MISMATCH", 13),

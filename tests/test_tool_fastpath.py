@@ -15,10 +15,10 @@ import random
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from helpers import handshake, make_pair
 from parley import cbor, frames, records
 from parley.errors import RemoteProtocolError
 from parley.events import Data, EndOfStream
-from helpers import make_pair, handshake
 
 
 def general(body: bytes):
@@ -176,6 +176,7 @@ def test_scatter_gather_send_survives_partial_writes():
     import socket
     import threading
     import time
+
     from parley.shell.transport import Connection
     a, b = socket.socketpair()
     a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)

@@ -15,8 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tool_harness import (PASSWORD, Receiver, env, key_args, keypair, parley, send, sha256_file,
-                          spki_fingerprint)
+from tool_harness import (
+    PASSWORD,
+    Receiver,
+    env,
+    key_args,
+    keypair,
+    parley,
+    send,
+    sha256_file,
+    spki_fingerprint,
+)
 
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl binary")
 

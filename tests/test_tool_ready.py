@@ -77,7 +77,7 @@ def test_noise_on_stderr_before_the_listening_line_does_not_matter(tmp_path, how
         assert lines[0] == NOISE, lines
     else:
         assert len(got.stderr) > 65536 and lines[0].startswith("import "), lines[:3]
-    assert any(l.startswith("parley: listening on ") for l in lines[1:]), lines[-20:]
+    assert any(ln.startswith("parley: listening on ") for ln in lines[1:]), lines[-20:]
     assert sha256_file(str(tmp_path / "got.bin")) == sha256_file(_source())
 
 

@@ -16,8 +16,20 @@ import time
 
 import pytest
 
-from tool_harness import (Receiver, finish, key_args, keypair, kill_group, parley, send,
-                          sha256_file, spki_fingerprint, spawn, tail, workdir)
+from tool_harness import (
+    Receiver,
+    finish,
+    key_args,
+    keypair,
+    kill_group,
+    parley,
+    send,
+    sha256_file,
+    spawn,
+    spki_fingerprint,
+    tail,
+    workdir,
+)
 
 MiB = 1 << 20
 SUITES = ["dh", "ec"]

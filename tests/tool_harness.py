@@ -95,7 +95,7 @@ def spawn(argv: list[str], run_env: dict | None = None, **kw) -> subprocess.Pope
     kw.setdefault("stdout", subprocess.PIPE)
     stderr_file = None
     if "stderr" not in kw:
-        stderr_file = kw["stderr"] = tempfile.TemporaryFile()
+        stderr_file = kw["stderr"] = tempfile.TemporaryFile()  # noqa: SIM115 - closed via proc.stderr_file
     try:
         proc = subprocess.Popen(argv, env=run_env or env(), start_new_session=True, **kw)
     except BaseException:
@@ -116,14 +116,14 @@ def parley(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def workdir() -> str:
     path = tempfile.mkdtemp(prefix="parley-tool-tests-")
     atexit.register(shutil.rmtree, path, True)
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def keypair(suite: str, who: str) -> tuple[str, str]:
     """(PREFIX.key, PREFIX.pub), encrypted with PASSWORD, cached for the test process.
 
@@ -168,10 +168,10 @@ class Result:
     @property
     def lines(self) -> list[str]:
         """stderr lines other than the 'listening on' notice."""
-        return [l for l in self.stderr.splitlines() if l and "listening on" not in l]
+        return [ln for ln in self.stderr.splitlines() if ln and "listening on" not in ln]
 
     def json(self) -> dict:
-        lines = [l for l in self.stdout.splitlines() if l.strip()]
+        lines = [ln for ln in self.stdout.splitlines() if ln.strip()]
         assert len(lines) == 1, self.stdout
         return json.loads(lines[0])
 
