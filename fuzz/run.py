@@ -184,9 +184,9 @@ def main(argv=None) -> int:
     print(f"\n{'target':<10}{'executions':>12}{'seconds':>10}{'exec/s':>9}{'cov':>7}{'ft':>7}"
           f"{'corpus':>8}  crashes")
     for r in results:
+        crashes = len(r["crashes"]) if r["exit"] == 0 else f"EXIT {r['exit']}: {r['crashes']}"
         print(f"{r['target']:<10}{r['executions']:>12}{r['seconds']:>10}{r['exec_per_s']:>9}"
-              f"{r['cov']!s:>7}{r['ft']!s:>7}{r['corpus']!s:>8}  "
-              f"{len(r['crashes']) if r['exit'] == 0 else 'EXIT %d: %s' % (r['exit'], r['crashes'])}")
+              f"{r['cov']!s:>7}{r['ft']!s:>7}{r['corpus']!s:>8}  {crashes}")
     return 0 if all(r["exit"] == 0 and not r["crashes"] for r in results) else 1
 
 

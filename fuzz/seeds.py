@@ -26,11 +26,22 @@ import hashlib
 import json
 import pathlib
 
-from parley import cbor
-from parley.frames import ABORT, ACK, DATA, FINAL, K_CT, K_ERROR, K_MAC, K_SEQ, K_TOTAL, encode, frame
-from parley.records import seal_data
-
 import transcripts
+from parley import cbor
+from parley.frames import (
+    ABORT,
+    ACK,
+    DATA,
+    FINAL,
+    K_CT,
+    K_ERROR,
+    K_MAC,
+    K_SEQ,
+    K_TOTAL,
+    encode,
+    frame,
+)
+from parley.records import seal_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VECTOR_DIR = ROOT / "vectors"

@@ -29,16 +29,15 @@ import functools
 
 import cbor2
 
-from parley import cbor, frames, records
-from parley.errors import ParleyError, RemoteProtocolError
-
 import oracle
 import transcripts
+from parley import cbor, frames, records
+from parley.errors import ParleyError, RemoteProtocolError
 
 TARGETS = ("decoder", "receiver", "records", "emitter")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def state() -> dict:
     """The deterministic transcripts (both suites), built once per process."""
     return transcripts.fuzz_transcripts()
@@ -112,8 +111,9 @@ def check_body(body: bytes) -> None:
     oracle.check_decoded_body(body, item)
     try:
         other = cbor2.loads(body)
-    except Exception as exc:  # noqa: BLE001 - any cbor2 failure is a disagreement
-        raise oracle.OracleViolation(f"accepted a body cbor2 rejects ({type(exc).__name__})")
+    except Exception as exc:  # any cbor2 failure is a disagreement
+        raise oracle.OracleViolation(
+            f"accepted a body cbor2 rejects ({type(exc).__name__})") from exc
     oracle._require(cbor.encode(other) == body, "cbor2 decodes an accepted body differently")
     try:
         mtype = frames.message_type(item)

@@ -20,8 +20,7 @@ import hmac as _hmac
 import pathlib
 from dataclasses import dataclass, field
 
-from parley import Emitter, Receiver, SeededEntropy, SessionConfig
-from parley import keys as keyfiles
+from parley import Emitter, Receiver, SeededEntropy, SessionConfig, keys as keyfiles
 from parley.frames import split_frames
 from parley.primitives import symmetric
 from parley.suites import SUITES

@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
-from parley.frames import split_frames  # noqa: F401  (§4.1; used by positive/negative)
 from parley import cbor, keys
 from parley.entropy import SeededEntropy
 from parley.errors import ParleyError
-from parley.frames import TYPE_NAMES, check_schema, decode_body, message_type
+from parley.frames import (
+    TYPE_NAMES,
+    check_schema,
+    decode_body,
+    message_type,
+    split_frames,  # noqa: F401  (§4.1; used by positive/negative)
+)
 from parley.suites import SUITES, Suite
 
 SEED = b"parley-v1-vectors"
@@ -105,7 +110,7 @@ def _fixed_key(suite: int, role: str) -> keys.LongTermPrivateKey:
     return keys.load_private_key(keys.private_key_pem(key, None), None, expect_suite=SUITES[suite])
 
 
-@lru_cache(maxsize=None)
+@cache
 def key_set(suite_number: int) -> KeySet:
     loaded, pems = {}, {}
     for role in ROLES:

@@ -16,8 +16,8 @@ fail.  Keys come from the trace of the honest session the case starts from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from parley import Receiver, SessionConfig, cbor, keyschedule as ks
 from parley.entropy import SeededEntropy
@@ -27,7 +27,16 @@ from parley.records import RecordKeys
 from parley.suites import Suite
 
 from . import replay
-from .common import CHUNK, SEED, entropy_json, frame_view, key_set, message_bytes, split_frames, wire
+from .common import (
+    CHUNK,
+    SEED,
+    entropy_json,
+    frame_view,
+    key_set,
+    message_bytes,
+    split_frames,
+    wire,
+)
 from .positive import Session
 
 SCHEMA_NAME = "parley_v1_negative_schema_v1.json"

@@ -9,15 +9,13 @@ that both parties computed the same ones.
 
 from __future__ import annotations
 
-from parley import Emitter, Receiver, SessionConfig
+from parley import Emitter, Receiver, SessionConfig, cbor, groups
 from parley.entropy import RecordingEntropy, SeededEntropy
 from parley.events import Acknowledged, Data, EndOfStream, HandshakeComplete
 from parley.primitives import ffdh
 from parley.suites import Suite
-from parley import cbor, groups
 
-from .common import (CHUNK, SEED, entropy_json, frame_view, key_set, message_bytes,
-                     split_frames)
+from .common import CHUNK, SEED, entropy_json, frame_view, key_set, message_bytes, split_frames
 
 SCHEMA_NAME = "parley_v1_sessions_schema_v1.json"
 ZERO16 = bytes(16)
@@ -271,7 +269,6 @@ class _FirstDrawInvalid:
 
 def _zero_z_seed(suite: Suite) -> tuple[bytes, int]:
     """The first seed "parley-v1-vectors/zero-Z/suite<N>/<i>" whose Z starts with a zero byte."""
-    impl = groups._IMPL[suite.number]
     i = 0
     while True:
         seed = SEED + f"/zero-Z/suite{suite.number}/{i}".encode()

@@ -14,13 +14,13 @@ them) and by the tests (to confirm every committed vector against the reference)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from parley import Emitter, Receiver, SessionConfig, keys
 from parley.entropy import FixedEntropy
 from parley.errors import ParleyError
-from parley.frames import split_frames
 from parley.events import Data, EndOfStream, HandshakeComplete
+from parley.frames import split_frames
 
 OWN = {"emitter": "E->R", "receiver": "R->E"}
 
@@ -35,12 +35,12 @@ class Outcome:
     after_failure: list[bytes] = field(default_factory=list)  # frames sent after failing (ABORT)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _private(pem: str) -> keys.LongTermPrivateKey:
     return keys.load_private_key(pem.encode(), None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _public(pem: str) -> keys.LongTermPublicKey:
     return keys.load_public_key(pem.encode())
 
