@@ -31,7 +31,7 @@ import cbor2
 
 import oracle
 import transcripts
-from parley import cbor, frames, records
+from parley import cbor, frames, records as parley_records  # (the name `records` is a target)
 from parley.errors import ParleyError, RemoteProtocolError
 
 TARGETS = ("decoder", "receiver", "records", "emitter")
@@ -93,7 +93,7 @@ def read_frames(pieces, limit: int):
 def check_body(body: bytes) -> None:
     """Decode (§4.2), type (§4.3), schema (§4.3): only their registry errors."""
     general = _general_data_fields(body)
-    fast_parse = getattr(records, "parse_data_body", None)
+    fast_parse = getattr(parley_records, "parse_data_body", None)
     if fast_parse is not None:
         # The Receiver's DATA fast path must accept exactly what the general
         # decoder and schema accept as a DATA record with a non-empty ct (§7.3).
