@@ -75,12 +75,16 @@ def check_error(exc: ParleyError, *, eof: bool = False) -> None:
     entry = exc.error
     _require(REGISTRY.get(entry.name) is entry, f"error {entry!r} is not a registry entry")
     if eof:
-        _require(entry.name == "TRUNCATED" and isinstance(exc, RemoteProtocolError),
-                 f"end of transport gave {entry.name}, §7.5 says TRUNCATED")
+        _require(
+            entry.name == "TRUNCATED" and isinstance(exc, RemoteProtocolError),
+            f"end of transport gave {entry.name}, §7.5 says TRUNCATED",
+        )
         return
-    _require(entry.name in PEER_CAUSED,
-             f"peer bytes caused {entry.name}: {exc.detail} (a bug, or a library exception that "
-             "reached the core)")
+    _require(
+        entry.name in PEER_CAUSED,
+        f"peer bytes caused {entry.name}: {exc.detail} (a bug, or a library exception that "
+        "reached the core)",
+    )
     expected = PeerAborted if entry.name == "PEER_ABORTED" else RemoteProtocolError
     _require(type(exc) is expected, f"{entry.name} raised as {type(exc).__name__}")
     _require(isinstance(getattr(exc, "events", None), list), "error without .events")
@@ -96,18 +100,25 @@ def check_dead(session, error: ParleyError, sent: bytes) -> None:
     _require(state in (State.FAILED, State.DONE), f"state {state} after {error.error.name}")
     if state is State.FAILED and error.error.name not in ("PEER_ABORTED", "TRUNCATED"):
         number = error.error.number if error.error.wire else REGISTRY["INTERNAL_ERROR"].number
-        _require(sent.endswith(abort_frame(number)),
-                 f"no ABORT({number}) queued after {error.error.name}")
-    ops = [lambda: session.receive_data(b""), lambda: session.receive_data(b"\x00\x00\x00\x01\x00"),
-           session.receive_eof]
+        _require(
+            sent.endswith(abort_frame(number)),
+            f"no ABORT({number}) queued after {error.error.name}",
+        )
+    ops = [
+        lambda: session.receive_data(b""),
+        lambda: session.receive_data(b"\x00\x00\x00\x01\x00"),
+        session.receive_eof,
+    ]
     if hasattr(session, "send_data"):
         ops += [session.start, lambda: session.send_data(b"x"), session.end_stream]
     for op in ops:
         try:
             op()
         except ParleyError as again:
-            _require(again is error, f"a dead session raised {again.error.name}, "
-                                     f"not its error {error.error.name}")
+            _require(
+                again is error,
+                f"a dead session raised {again.error.name}, not its error {error.error.name}",
+            )
         else:
             raise OracleViolation(f"a session dead with {error.error.name} accepted an operation")
     _require(session.data_to_send() == b"", "a dead session produced output")
@@ -148,50 +159,69 @@ def check_receiver(out: Outcome, t) -> None:
     """Only authenticated data, whole records, in order (§7.3, §7.4, §9.3); t: a Transcript."""
     ev = out.events
     kinds = [type(e) for e in ev]
-    _require(all(k in (HandshakeComplete, Data, EndOfStream) for k in kinds),
-             f"unexpected event types for a Receiver: {kinds}")
+    _require(
+        all(k in (HandshakeComplete, Data, EndOfStream) for k in kinds),
+        f"unexpected event types for a Receiver: {kinds}",
+    )
     if ev:
         _require(kinds[0] is HandshakeComplete, "an event before HandshakeComplete")
         hs = ev[0]
-        _require(hs.transcript_hash == t.th4 and hs.peer_identity == t.id_e
-                 and hs.app_header == t.header and hs.suite == t.suite,
-                 "HandshakeComplete for a handshake that is not the true one")
+        _require(
+            hs.transcript_hash == t.th4
+            and hs.peer_identity == t.id_e
+            and hs.app_header == t.header
+            and hs.suite == t.suite,
+            "HandshakeComplete for a handshake that is not the true one",
+        )
         _require(kinds.count(HandshakeComplete) == 1, "two HandshakeComplete events")
     datas = [e.data for e in ev if isinstance(e, Data)]
-    _require(datas == t.records[:len(datas)],
-             "released plaintext that is not the true message's next whole record")
+    _require(
+        datas == t.records[: len(datas)],
+        "released plaintext that is not the true message's next whole record",
+    )
     if EndOfStream in kinds:
-        _require(kinds.count(EndOfStream) == 1 and kinds[-1] is EndOfStream,
-                 "EndOfStream twice or not last")
-        _require(ev[-1].total == len(t.message) and len(datas) == len(t.records),
-                 "EndOfStream for an incomplete message")
+        _require(
+            kinds.count(EndOfStream) == 1 and kinds[-1] is EndOfStream,
+            "EndOfStream twice or not last",
+        )
+        _require(
+            ev[-1].total == len(t.message) and len(datas) == len(t.records),
+            "EndOfStream for an incomplete message",
+        )
         _require(t.r_to_e[1] in out.sent, "EndOfStream without the ACK")
     else:
         _require(out.state is not State.DONE, "DONE without EndOfStream")
     if out.error is not None and out.state is State.DONE:
-        _require(out.error.error.name == "UNEXPECTED_MESSAGE" and EndOfStream in kinds,
-                 "an error in DONE other than bytes after the end")
+        _require(
+            out.error.error.name == "UNEXPECTED_MESSAGE" and EndOfStream in kinds,
+            "an error in DONE other than bytes after the end",
+        )
 
 
 def check_emitter(out: Outcome, t) -> None:
     """The Emitter accepts only the true R_HELLO and the true ACK (§5.3, §7.4)."""
     ev = out.events
     kinds = [type(e) for e in ev]
-    _require(all(k in (HandshakeComplete, Acknowledged) for k in kinds),
-             f"unexpected event types for an Emitter: {kinds}")
+    _require(
+        all(k in (HandshakeComplete, Acknowledged) for k in kinds),
+        f"unexpected event types for an Emitter: {kinds}",
+    )
     for e in ev:
         if isinstance(e, HandshakeComplete):
-            _require(e.transcript_hash == t.th4 and e.peer_identity == t.id_r
-                     and e.app_header == b"", "HandshakeComplete for a forged R_HELLO")
+            _require(
+                e.transcript_hash == t.th4 and e.peer_identity == t.id_r and e.app_header == b"",
+                "HandshakeComplete for a forged R_HELLO",
+            )
         else:
             _require(e.total == len(t.message), "Acknowledged with a wrong total")
-    _require(kinds.count(HandshakeComplete) <= 1 and kinds.count(Acknowledged) <= 1,
-             "an event twice")
+    _require(
+        kinds.count(HandshakeComplete) <= 1 and kinds.count(Acknowledged) <= 1, "an event twice"
+    )
     _require((Acknowledged in kinds) == (out.state is State.DONE), "DONE without Acknowledged")
 
 
 def pieces_of(stream: bytes, size: int) -> list[bytes]:
-    return [stream[i:i + size] for i in range(0, len(stream), size)] or [b""]
+    return [stream[i : i + size] for i in range(0, len(stream), size)] or [b""]
 
 
 def check_decoded_body(body: bytes, item: object) -> None:

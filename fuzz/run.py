@@ -48,12 +48,18 @@ _STAT = re.compile(r"stat::(\w+):\s+(\d+)")
 def source_state() -> dict:
     """Which code was fuzzed: the commit, and a hash of the reference sources as they are."""
     import hashlib
+
     h = hashlib.sha256()
     for path in sorted((ROOT / "reference" / "parley").rglob("*.py")):
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                                capture_output=True, timeout=30).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            timeout=30,
+        ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         commit = ""
     return {"commit": commit, "reference_sha256": h.hexdigest()[:16]}
@@ -82,9 +88,16 @@ def fuzz_one(target: str, args) -> dict:
     dirs = [corpus, seed_dir / target]
     if (REGRESSIONS / target).is_dir():
         dirs.append(REGRESSIONS / target)
-    cmd = [sys.executable, str(HERE / "run_target.py"), target,
-           f"-max_len={args.max_len}", "-timeout=10", "-rss_limit_mb=2048",
-           "-print_final_stats=1", f"-artifact_prefix={crashes}/{target}-"]
+    cmd = [
+        sys.executable,
+        str(HERE / "run_target.py"),
+        target,
+        f"-max_len={args.max_len}",
+        "-timeout=10",
+        "-rss_limit_mb=2048",
+        "-print_final_stats=1",
+        f"-artifact_prefix={crashes}/{target}-",
+    ]
     cmd.append(f"-max_total_time={args.max_time}" if args.max_time else f"-runs={args.runs}")
     if args.seed is not None:
         cmd.append(f"-seed={args.seed}")
@@ -96,8 +109,9 @@ def fuzz_one(target: str, args) -> dict:
     log_path = WORK / f"{target}.log"
     deadline = deadline_seconds(args)
     with open(log_path, "wb") as log_file:  # written as it runs: tail -f to watch
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             proc.wait(timeout=deadline)
             killed = False
@@ -108,8 +122,11 @@ def fuzz_one(target: str, args) -> dict:
     wall = time.monotonic() - start
     log = log_path.read_text(errors="replace")
     if killed:
-        print(f"== {target}: libFuzzer still running after the deadline of {deadline:g} s "
-              f"(--deadline), killed; the end of {log_path}:", flush=True)
+        print(
+            f"== {target}: libFuzzer still running after the deadline of {deadline:g} s "
+            f"(--deadline), killed; the end of {log_path}:",
+            flush=True,
+        )
     done = _DONE.findall(log)
     stats = dict((k, int(v)) for k, v in _STAT.findall(log))
     new = sorted(str(p.relative_to(ROOT)) for p in set(crashes.iterdir()) - before)
@@ -139,6 +156,7 @@ def replay(target: str, files: list[str]) -> int:
     import traceback
 
     import targets
+
     status = 0
     for name in files:
         data = pathlib.Path(name).read_bytes()
@@ -160,11 +178,20 @@ def main(argv=None) -> int:
     ap.add_argument("--max-time", type=int, default=0, help="seconds per target instead of --runs")
     ap.add_argument("--max-len", type=int, default=4096, help="longest input (4096 bytes)")
     ap.add_argument("--seed", type=int, default=None, help="libFuzzer's random seed")
-    ap.add_argument("--deadline", type=float, default=0, metavar="S",
-                    help="kill a target's fuzzer after S seconds of wall time (default: "
-                         "--max-time + 600, or --runs / 50, at least 600); it then fails")
-    ap.add_argument("--replay", nargs="+", metavar=("TARGET", "FILE"),
-                    help="run saved inputs through TARGET without atheris")
+    ap.add_argument(
+        "--deadline",
+        type=float,
+        default=0,
+        metavar="S",
+        help="kill a target's fuzzer after S seconds of wall time (default: "
+        "--max-time + 600, or --runs / 50, at least 600); it then fails",
+    )
+    ap.add_argument(
+        "--replay",
+        nargs="+",
+        metavar=("TARGET", "FILE"),
+        help="run saved inputs through TARGET without atheris",
+    )
     args = ap.parse_args(argv)
     if args.replay:
         if len(args.replay) < 2 or args.replay[0] not in TARGETS:
@@ -173,7 +200,7 @@ def main(argv=None) -> int:
     try:
         import atheris  # noqa: F401
     except ImportError:
-        print("tools/fuzz needs atheris: python3 -m pip install -e \".[fuzz]\"", file=sys.stderr)
+        print('tools/fuzz needs atheris: python3 -m pip install -e ".[fuzz]"', file=sys.stderr)
         return 2
     chosen = args.targets or list(TARGETS)
     for t in chosen:
@@ -181,12 +208,16 @@ def main(argv=None) -> int:
             ap.error(f"unknown target {t!r}; targets: {', '.join(TARGETS)}")
     results = [fuzz_one(t, args) for t in chosen]
     (WORK / "last-run.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\n{'target':<10}{'executions':>12}{'seconds':>10}{'exec/s':>9}{'cov':>7}{'ft':>7}"
-          f"{'corpus':>8}  crashes")
+    print(
+        f"\n{'target':<10}{'executions':>12}{'seconds':>10}{'exec/s':>9}{'cov':>7}{'ft':>7}"
+        f"{'corpus':>8}  crashes"
+    )
     for r in results:
         crashes = len(r["crashes"]) if r["exit"] == 0 else f"EXIT {r['exit']}: {r['crashes']}"
-        print(f"{r['target']:<10}{r['executions']:>12}{r['seconds']:>10}{r['exec_per_s']:>9}"
-              f"{r['cov']!s:>7}{r['ft']!s:>7}{r['corpus']!s:>8}  {crashes}")
+        print(
+            f"{r['target']:<10}{r['executions']:>12}{r['seconds']:>10}{r['exec_per_s']:>9}"
+            f"{r['cov']!s:>7}{r['ft']!s:>7}{r['corpus']!s:>8}  {crashes}"
+        )
     return 0 if all(r["exit"] == 0 and not r["crashes"] for r in results) else 1
 
 

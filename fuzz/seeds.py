@@ -60,8 +60,13 @@ def _vector_streams():
                 for test in group.get("tests", []):
                     for direction in ("E->R", "R->E"):
                         fs = [f for f in test.get("frames", []) if f.get("direction") == direction]
-                        yield (group["suite"], direction, [bytes.fromhex(f["wire"]) for f in fs],
-                               [f.get("type") for f in fs], test.get("expected"))
+                        yield (
+                            group["suite"],
+                            direction,
+                            [bytes.fromhex(f["wire"]) for f in fs],
+                            [f.get("type") for f in fs],
+                            test.get("expected"),
+                        )
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # a vector file of another shape: skip it, the other seeds remain
 
@@ -73,8 +78,9 @@ def resealed(t) -> dict[str, list[bytes]]:
     data = [seal_data(keys, i, sum(map(len, t.records[:i])), c) for i, c in enumerate(t.records)]
 
     def final(seq, tot):
-        return frame(encode(FINAL, {K_MAC: keys.tag(FINAL, seq, tot, b""), K_SEQ: seq,
-                                    K_TOTAL: tot}))
+        return frame(
+            encode(FINAL, {K_MAC: keys.tag(FINAL, seq, tot, b""), K_SEQ: seq, K_TOTAL: tot})
+        )
 
     true_final_tag = keys.tag(FINAL, n, total, b"")
 
@@ -85,14 +91,14 @@ def resealed(t) -> dict[str, list[bytes]]:
     skipped = seal_data(keys, 1, 0, t.records[0])
     return {
         "records": [
-            b"".join(data) + final(n, total + 1),          # LENGTH_MISMATCH
-            b"".join(data[:-1]) + final(n - 1, total),     # total covers a missing record
-            data[0] + data[0],                             # replay
-            skipped,                                       # seq 1 first
-            b"".join(data) + final(n + 1, total),          # FINAL seq skips
-            b"".join(data) + final(n, total) + data[0],    # a record after FINAL
-            final(0, total),                               # FINAL first: total covers nothing
-            empty,                                         # SCHEMA_VIOLATION before the MAC
+            b"".join(data) + final(n, total + 1),  # LENGTH_MISMATCH
+            b"".join(data[:-1]) + final(n - 1, total),  # total covers a missing record
+            data[0] + data[0],  # replay
+            skipped,  # seq 1 first
+            b"".join(data) + final(n + 1, total),  # FINAL seq skips
+            b"".join(data) + final(n, total) + data[0],  # a record after FINAL
+            final(0, total),  # FINAL first: total covers nothing
+            empty,  # SCHEMA_VIOLATION before the MAC
             b"".join(data) + _abort(11),
         ],
         "emitter_ack": [ack(total + 1), ack(0), ack(total) + ack(total), _abort(13)],
@@ -100,8 +106,9 @@ def resealed(t) -> dict[str, list[bytes]]:
 
 
 def seeds() -> dict[str, list[bytes]]:
-    out: dict[str, list[bytes]] = {name: [] for name in ("decoder", "receiver", "records",
-                                                          "emitter")}
+    out: dict[str, list[bytes]] = {
+        name: [] for name in ("decoder", "receiver", "records", "emitter")
+    }
     for suite, t in transcripts.fuzz_transcripts().items():
         s = suite - 1
         e_stream, r_stream = t.e_stream, t.r_stream
@@ -109,22 +116,43 @@ def seeds() -> dict[str, list[bytes]]:
         for f in t.e_to_r + t.r_to_e:
             out["decoder"] += [b"\x00" + f, b"\x01" + f]
         out["decoder"] += [b"\x05" + e_stream, b"\x09" + r_stream]
-        out["receiver"] += [bytes([s, 0]) + e_stream, bytes([s | 2, 7]) + e_stream,
-                            bytes([s, 0]) + t.e_to_r[0], bytes([s, 0]) + e_stream[:-1],
-                            bytes([s, 0]) + e_stream + _abort(5)]
-        out["records"] += [bytes([s, 0]) + after_auth, bytes([s | 2, 3]) + after_auth,
-                           bytes([s, 0]) + _abort(16)]
+        out["receiver"] += [
+            bytes([s, 0]) + e_stream,
+            bytes([s | 2, 7]) + e_stream,
+            bytes([s, 0]) + t.e_to_r[0],
+            bytes([s, 0]) + e_stream[:-1],
+            bytes([s, 0]) + e_stream + _abort(5),
+        ]
+        out["records"] += [
+            bytes([s, 0]) + after_auth,
+            bytes([s | 2, 3]) + after_auth,
+            bytes([s, 0]) + _abort(16),
+        ]
         extra = resealed(t)
         out["records"] += [bytes([s, 0]) + x for x in extra["records"]]
-        out["emitter"] += [bytes([s, 0]) + t.r_to_e[0], bytes([s, 1]) + r_stream,
-                           bytes([s | 2, 0]) + t.r_to_e[1], bytes([s | 2, 9]) + t.r_to_e[1],
-                           bytes([s | 4, 0]) + t.r_to_e[1], bytes([s | 6, 0]) + t.r_to_e[1],
-                           bytes([s | 8, 0]) + t.r_to_e[0]]
+        out["emitter"] += [
+            bytes([s, 0]) + t.r_to_e[0],
+            bytes([s, 1]) + r_stream,
+            bytes([s | 2, 0]) + t.r_to_e[1],
+            bytes([s | 2, 9]) + t.r_to_e[1],
+            bytes([s | 4, 0]) + t.r_to_e[1],
+            bytes([s | 6, 0]) + t.r_to_e[1],
+            bytes([s | 8, 0]) + t.r_to_e[0],
+        ]
         out["emitter"] += [bytes([s | 2, 0]) + x for x in extra["emitter_ack"]]
     # Hostile CBOR for the decoder (§4.2, §10).
-    for body in (b"\x81" * 64 + b"\x00", b"\xbb" + b"\xff" * 8, b"\x5b" + b"\x7f" + b"\xff" * 7,
-                 b"\x9f\x00\xff", b"\xa2\x01\x00\x00\x00", b"\xa1\x18\x00\x00", b"\xc0\x00",
-                 b"\xf9\x00\x00", b"\x62\xc3\x28", cbor.encode({0: 7, 9: 2 ** 64 - 1})):
+    for body in (
+        b"\x81" * 64 + b"\x00",
+        b"\xbb" + b"\xff" * 8,
+        b"\x5b" + b"\x7f" + b"\xff" * 7,
+        b"\x9f\x00\xff",
+        b"\xa2\x01\x00\x00\x00",
+        b"\xa1\x18\x00\x00",
+        b"\xc0\x00",
+        b"\xf9\x00\x00",
+        b"\x62\xc3\x28",
+        cbor.encode({0: 7, 9: 2**64 - 1}),
+    ):
         out["decoder"] += [b"\x00" + frame(body), b"\x03" + body]
     # The committed vectors.  Every frame seeds the decoder.  The parties get the cases
     # that are cheap under the fuzz keys: a vector's valid E_HELLO would make every
@@ -139,7 +167,7 @@ def seeds() -> dict[str, list[bytes]]:
             if by == "receiver" and at == 0:
                 out["receiver"].append(bytes([s, 0]) + b"".join(wires))
             if "E_AUTH" in types:
-                out["records"].append(bytes([s, 0]) + b"".join(wires[types.index("E_AUTH") + 1:]))
+                out["records"].append(bytes([s, 0]) + b"".join(wires[types.index("E_AUTH") + 1 :]))
         elif by == "emitter" and wires:
             out["emitter"].append(bytes([s, 0]) + wires[0])
             if len(wires) > 1:

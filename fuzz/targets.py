@@ -53,24 +53,26 @@ def _run_both(snapshot, stream: bytes, split: int, *, eof: bool = False) -> orac
         cut = oracle.run(snapshot, oracle.pieces_of(stream, (split >> 1) % 64 + 1), eof=eof)
         if cut.signature() != whole.signature():
             raise oracle.OracleViolation(
-                f"outcome depends on the split: {whole.signature()[1:3]} vs {cut.signature()[1:3]}")
+                f"outcome depends on the split: {whole.signature()[1:3]} vs {cut.signature()[1:3]}"
+            )
     return whole
 
 
 # -- decoder -----------------------------------------------------------------------
 
+
 def model_frames(stream: bytes, limit: int):
     """An independent reading of §4.1: (bodies, error name or None)."""
     bodies, i = [], 0
     while len(stream) - i >= 4:
-        n = int.from_bytes(stream[i:i + 4], "big")
+        n = int.from_bytes(stream[i : i + 4], "big")
         if n > limit:
             return bodies, "FRAME_TOO_LARGE"
         if n == 0:
             return bodies, "DECODE_ERROR"
         if len(stream) - i - 4 < n:
             break
-        bodies.append(stream[i + 4:i + 4 + n])
+        bodies.append(stream[i + 4 : i + 4 + n])
         i += 4 + n
     return bodies, None
 
@@ -83,7 +85,9 @@ def read_frames(pieces, limit: int):
             reader.feed(piece)
             while (body := reader.next_frame(limit)) is not None:
                 if len(body) > limit:
-                    raise oracle.OracleViolation(f"a body of {len(body)} bytes passed limit {limit}")
+                    raise oracle.OracleViolation(
+                        f"a body of {len(body)} bytes passed limit {limit}"
+                    )
                 bodies.append(body)
     except RemoteProtocolError as exc:
         return bodies, exc.error.name
@@ -100,20 +104,25 @@ def check_body(body: bytes) -> None:
         fast = fast_parse(memoryview(body))
         if fast is not None:
             fast = {k: bytes(v) if isinstance(v, memoryview) else v for k, v in fast.items()}
-        oracle._require(fast == general, f"DATA fast path gives {fast!r:.80}, "
-                                         f"the general decoder {general!r:.80}")
+        oracle._require(
+            fast == general,
+            f"DATA fast path gives {fast!r:.80}, the general decoder {general!r:.80}",
+        )
     try:
         item = frames.decode_body(body)
     except RemoteProtocolError as exc:
-        oracle._require(exc.error.name in ("DECODE_ERROR", "NON_DETERMINISTIC_CBOR"),
-                        f"decode_body raised {exc.error.name}")
+        oracle._require(
+            exc.error.name in ("DECODE_ERROR", "NON_DETERMINISTIC_CBOR"),
+            f"decode_body raised {exc.error.name}",
+        )
         return
     oracle.check_decoded_body(body, item)
     try:
         other = cbor2.loads(body)
     except Exception as exc:  # any cbor2 failure is a disagreement
         raise oracle.OracleViolation(
-            f"accepted a body cbor2 rejects ({type(exc).__name__})") from exc
+            f"accepted a body cbor2 rejects ({type(exc).__name__})"
+        ) from exc
     oracle._require(cbor.encode(other) == body, "cbor2 decodes an accepted body differently")
     try:
         mtype = frames.message_type(item)
@@ -121,9 +130,15 @@ def check_body(body: bytes) -> None:
             fields = frames.check_schema(mtype, item)
             for key, kind in frames.SCHEMAS[mtype].items():
                 value = fields[key]
-                ok = (isinstance(value, int) and not isinstance(value, bool)
-                      and 0 <= value <= frames.MAX_UINT64) if kind == frames.UINT else (
-                    type(value) is bytes and (kind == frames.BSTR or len(value) == kind))
+                ok = (
+                    (
+                        isinstance(value, int)
+                        and not isinstance(value, bool)
+                        and 0 <= value <= frames.MAX_UINT64
+                    )
+                    if kind == frames.UINT
+                    else (type(value) is bytes and (kind == frames.BSTR or len(value) == kind))
+                )
                 oracle._require(ok, f"schema accepted key {key} = {type(value).__name__}")
     except RemoteProtocolError as exc:
         oracle._require(exc.error.name == "SCHEMA_VIOLATION", f"schema raised {exc.error.name}")
@@ -149,8 +164,10 @@ def decoder(data: bytes) -> None:
     size = (ctl >> 2) + 1
     got = read_frames([stream], limit)
     oracle._require(got == model_frames(stream, limit), "frame reader disagrees with §4.1")
-    oracle._require(read_frames(oracle.pieces_of(stream, size), limit) == got,
-                    "frame reader output depends on the split")
+    oracle._require(
+        read_frames(oracle.pieces_of(stream, size), limit) == got,
+        "frame reader output depends on the split",
+    )
     for body in got[0]:
         check_body(body)
     # The CBOR decoder alone, with limits steered by the control byte.
@@ -162,6 +179,7 @@ def decoder(data: bytes) -> None:
 
 
 # -- parties -----------------------------------------------------------------------
+
 
 def receiver(data: bytes) -> None:
     if len(data) < 2:

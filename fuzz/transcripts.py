@@ -84,17 +84,17 @@ class Transcript:
     suite: int
     message: bytes
     header: bytes
-    records: list[bytes]          # the plaintext of each DATA record, in order
-    e_to_r: list[bytes]           # wire frames E -> R: E_HELLO, E_AUTH, DATA..., FINAL
-    r_to_e: list[bytes]           # wire frames R -> E: R_HELLO, ACK
-    th4: bytes                    # TH_4 (§5.6)
-    id_e: bytes                   # ID_E (§5.5)
+    records: list[bytes]  # the plaintext of each DATA record, in order
+    e_to_r: list[bytes]  # wire frames E -> R: E_HELLO, E_AUTH, DATA..., FINAL
+    r_to_e: list[bytes]  # wire frames R -> E: R_HELLO, ACK
+    th4: bytes  # TH_4 (§5.6)
+    id_e: bytes  # ID_E (§5.5)
     id_r: bytes
-    receiver: list[Snapshot]      # Receiver at START, after E_HELLO, after E_AUTH, DONE
-    emitter_hello: Snapshot       # Emitter after start(): waits for R_HELLO (input: R->E stream)
-    emitter_streaming: Snapshot   # Emitter after R_HELLO, before sending data
-    emitter_ack: Snapshot         # Emitter after FINAL: waits for the ACK (input offset: R_HELLO)
-    emitter_done: Snapshot        # Emitter after the ACK
+    receiver: list[Snapshot]  # Receiver at START, after E_HELLO, after E_AUTH, DONE
+    emitter_hello: Snapshot  # Emitter after start(): waits for R_HELLO (input: R->E stream)
+    emitter_streaming: Snapshot  # Emitter after R_HELLO, before sending data
+    emitter_ack: Snapshot  # Emitter after FINAL: waits for the ACK (input offset: R_HELLO)
+    emitter_done: Snapshot  # Emitter after the ACK
 
     @property
     def e_stream(self) -> bytes:
@@ -124,7 +124,7 @@ class Transcript:
 
 
 def _cut(data: bytes, size: int) -> list[bytes]:
-    return [data[i:i + size] for i in range(0, len(data), size)]
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def record(emitter: Emitter, receiver: Receiver, message: bytes) -> Transcript:
@@ -152,20 +152,28 @@ def record(emitter: Emitter, receiver: Receiver, message: bytes) -> Transcript:
     r_snaps.append(Snapshot(clone(r), len(e_hello) + len(e_auth), list(r_events), r_hello))
     r_events += r.receive_data(flight)
     ack = r.data_to_send()
-    r_snaps.append(Snapshot(clone(r), len(e_hello) + len(e_auth) + len(flight), list(r_events),
-                            r_hello + ack))
+    r_snaps.append(
+        Snapshot(clone(r), len(e_hello) + len(e_auth) + len(flight), list(r_events), r_hello + ack)
+    )
     e_events += e.receive_data(ack)
     hs = r_events[0]
     assert type(hs).__name__ == "HandshakeComplete" and e.state.value == r.state.value == "DONE"
     return Transcript(
-        suite=e.suite.number, message=message, header=e.config.app_header,
+        suite=e.suite.number,
+        message=message,
+        header=e.config.app_header,
         records=_cut(message, e.config.chunk_size),
-        e_to_r=[e_hello, e_auth] + split_frames(flight), r_to_e=[r_hello, ack],
-        th4=hs.transcript_hash, id_e=e.id_e, id_r=e.id_r,
-        receiver=r_snaps, emitter_hello=e_hello_snap, emitter_streaming=e_streaming,
+        e_to_r=[e_hello, e_auth] + split_frames(flight),
+        r_to_e=[r_hello, ack],
+        th4=hs.transcript_hash,
+        id_e=e.id_e,
+        id_r=e.id_r,
+        receiver=r_snaps,
+        emitter_hello=e_hello_snap,
+        emitter_streaming=e_streaming,
         emitter_ack=e_ack_snap,
-        emitter_done=Snapshot(clone(e), len(r_hello) + len(ack), list(e_events),
-                              e_ack_snap.sent))
+        emitter_done=Snapshot(clone(e), len(r_hello) + len(ack), list(e_events), e_ack_snap.sent),
+    )
 
 
 def load_fuzz_keys(suite: int):
@@ -175,12 +183,22 @@ def load_fuzz_keys(suite: int):
     return e, r
 
 
-def make_parties(e_key, r_key, *, seed: bytes = b"fuzz", header: bytes = b"name=fuzz.bin",
-                 chunk: int = 16):
-    e = Emitter(SessionConfig(e_key, r_key.public, SeededEntropy(seed, "E"),
-                              deterministic_signatures=True, app_header=header, chunk_size=chunk))
-    r = Receiver(SessionConfig(r_key, e_key.public, SeededEntropy(seed, "R"),
-                               deterministic_signatures=True))
+def make_parties(
+    e_key, r_key, *, seed: bytes = b"fuzz", header: bytes = b"name=fuzz.bin", chunk: int = 16
+):
+    e = Emitter(
+        SessionConfig(
+            e_key,
+            r_key.public,
+            SeededEntropy(seed, "E"),
+            deterministic_signatures=True,
+            app_header=header,
+            chunk_size=chunk,
+        )
+    )
+    r = Receiver(
+        SessionConfig(r_key, e_key.public, SeededEntropy(seed, "R"), deterministic_signatures=True)
+    )
     return e, r
 
 

@@ -15,11 +15,11 @@ from parley import cbor
 from parley.errors import BY_NUMBER, REGISTRY
 
 MAGIC = "parley-adapter"
-VERSION = 1                      # adapter §1.3
-LENGTH_PREFIX = 4                # adapter §2.2
-MAX_DEPTH = 3                    # adapter §2.3
-MAX_ITEMS = 64                   # adapter §2.3
-DEFAULT_MAX_REPLY = 16 << 20     # adapter §5.4
+VERSION = 1  # adapter §1.3
+LENGTH_PREFIX = 4  # adapter §2.2
+MAX_DEPTH = 3  # adapter §2.3
+MAX_ITEMS = 64  # adapter §2.3
+DEFAULT_MAX_REPLY = 16 << 20  # adapter §5.4
 
 ROLES = ("emitter", "receiver")
 STATUSES = ("running", "done", "failed")
@@ -52,13 +52,17 @@ def decode(body: bytes) -> dict:
     except cbor.CBORError as exc:
         hint = ""
         if exc.kind == cbor.NON_DETERMINISTIC:
-            hint = (" (adapter §2.3: use the deterministic encoding; map keys sorted by their "
-                    "encoded bytes, so shorter keys first)")
-        raise AdapterProtocolError(f"message body is not valid CBOR for the adapter protocol: "
-                                   f"{exc}{hint}", body[:64]) from None
+            hint = (
+                " (adapter §2.3: use the deterministic encoding; map keys sorted by their "
+                "encoded bytes, so shorter keys first)"
+            )
+        raise AdapterProtocolError(
+            f"message body is not valid CBOR for the adapter protocol: {exc}{hint}", body[:64]
+        ) from None
     if not isinstance(item, dict):
-        raise AdapterProtocolError(f"message body is a CBOR {type(item).__name__}, not a map "
-                                   "(adapter §2.3)", body[:64])
+        raise AdapterProtocolError(
+            f"message body is a CBOR {type(item).__name__}, not a map (adapter §2.3)", body[:64]
+        )
     if not isinstance(item.get("type"), str):
         raise AdapterProtocolError('message has no text "type" key (adapter §2.3)', body[:64])
     return item
@@ -76,12 +80,29 @@ def describe_bytes(raw: bytes, limit: int = 80) -> str:
 
 # -- requests (adapter §3.3 to adapter §3.6) ---------------------------------------------
 
-def start_request(rid: int, session: int, *, role: str, suite: int, own_key: str, peer_key: str,
-                  entropy: list[tuple[str, bytes]] | None, deterministic_signatures: bool,
-                  app_header: bytes = b"", message: bytes = b"", chunk_size: int = 0) -> dict:
+
+def start_request(
+    rid: int,
+    session: int,
+    *,
+    role: str,
+    suite: int,
+    own_key: str,
+    peer_key: str,
+    entropy: list[tuple[str, bytes]] | None,
+    deterministic_signatures: bool,
+    app_header: bytes = b"",
+    message: bytes = b"",
+    chunk_size: int = 0,
+) -> dict:
     return {
-        "type": "start", "id": rid, "session": session, "role": role, "suite": suite,
-        "own_key": own_key, "peer_key": peer_key,
+        "type": "start",
+        "id": rid,
+        "session": session,
+        "role": role,
+        "suite": suite,
+        "own_key": own_key,
+        "peer_key": peer_key,
         "entropy": None if entropy is None else [{"purpose": p, "value": v} for p, v in entropy],
         "deterministic_signatures": deterministic_signatures,
         "app_header": app_header if role == "emitter" else b"",
@@ -103,6 +124,7 @@ def close_request(rid: int, session: int) -> dict:
 
 
 # -- replies (adapter §3.2, adapter §3.7 to adapter §3.9) ------------------------------------------
+
 
 @dataclass(frozen=True)
 class Hello:
@@ -137,8 +159,10 @@ class ErrorInfo:
             hint = f"; number {self.number} is {known.name}" if known else ""
             return f"error name {self.name!r} is not in the registry (parley §11){hint}"
         if entry.number != self.number:
-            return (f"error {self.name} reported with number {self.number}; "
-                    f"the registry number is {entry.number} (parley §11)")
+            return (
+                f"error {self.name} reported with number {self.number}; "
+                f"the registry number is {entry.number} (parley §11)"
+            )
         return None
 
 
@@ -166,42 +190,59 @@ def _want(msg: dict, key: str, kind, what: str) -> object:
     if key not in msg:
         raise AdapterProtocolError(f'{msg.get("type")} message lacks "{key}" ({what})')
     value = msg[key]
-    ok = (isinstance(value, kind) and not (kind is int and isinstance(value, bool))
-          and not (kind is int and value < 0))
+    ok = (
+        isinstance(value, kind)
+        and not (kind is int and isinstance(value, bool))
+        and not (kind is int and value < 0)
+    )
     if not ok:
-        raise AdapterProtocolError(f'{msg.get("type")} message: "{key}" must be '
-                                   f"{_kind_name(kind)}, got {type(value).__name__} ({what})")
+        raise AdapterProtocolError(
+            f'{msg.get("type")} message: "{key}" must be '
+            f"{_kind_name(kind)}, got {type(value).__name__} ({what})"
+        )
     return value
 
 
 def _kind_name(kind) -> str:
-    return {int: "a uint", bytes: "a byte string", str: "a text string", bool: "a bool",
-            list: "an array", dict: "a map"}.get(kind, str(kind))
+    return {
+        int: "a uint",
+        bytes: "a byte string",
+        str: "a text string",
+        bool: "a bool",
+        list: "an array",
+        dict: "a map",
+    }.get(kind, str(kind))
 
 
 def parse_hello(msg: dict) -> Hello:
     """Check the first message (adapter §3.2)."""
     if msg.get("type") != "hello":
-        raise AdapterProtocolError(f'the first message must be "hello", got {msg.get("type")!r} '
-                                   "(adapter §2.4)")
+        raise AdapterProtocolError(
+            f'the first message must be "hello", got {msg.get("type")!r} (adapter §2.4)'
+        )
     where = "adapter §3.2"
     if msg.get("magic") != MAGIC:
-        raise AdapterProtocolError(f'hello: "magic" must be {MAGIC!r}, got {msg.get("magic")!r} '
-                                   f"({where})")
+        raise AdapterProtocolError(
+            f'hello: "magic" must be {MAGIC!r}, got {msg.get("magic")!r} ({where})'
+        )
     version = _want(msg, "version", int, where)
     if version != VERSION:
-        raise AdapterProtocolError(f"hello: adapter protocol version {version}; this runner "
-                                   f"speaks version {VERSION} (adapter §1.3)")
+        raise AdapterProtocolError(
+            f"hello: adapter protocol version {version}; this runner "
+            f"speaks version {VERSION} (adapter §1.3)"
+        )
     roles = _want(msg, "roles", list, where)
     suites = _want(msg, "suites", list, where)
     if not all(r in ROLES for r in roles):
-        raise AdapterProtocolError(f'hello: "roles" must hold "emitter"/"receiver", got {roles!r} '
-                                   f"({where})")
+        raise AdapterProtocolError(
+            f'hello: "roles" must hold "emitter"/"receiver", got {roles!r} ({where})'
+        )
     if not all(isinstance(s, int) and not isinstance(s, bool) for s in suites):
         raise AdapterProtocolError(f'hello: "suites" must hold uints, got {suites!r} ({where})')
     return Hello(
         implementation=str(msg.get("implementation", "?")),
-        roles=tuple(roles), suites=tuple(suites),
+        roles=tuple(roles),
+        suites=tuple(suites),
         injected_randomness=_want(msg, "injected_randomness", bool, where),
         deterministic_signatures=_want(msg, "deterministic_signatures", bool, where),
         max_message=_want(msg, "max_message", int, where),
@@ -214,8 +255,10 @@ def check_reply_id(msg: dict, rid: int) -> None:
     if msg.get("type") == "error" and got is None:
         return
     if got != rid:
-        raise AdapterProtocolError(f'reply "id" is {got!r}, the request\'s id is {rid} '
-                                   "(adapter §3.1: exactly one reply per request, in order)")
+        raise AdapterProtocolError(
+            f'reply "id" is {got!r}, the request\'s id is {rid} '
+            "(adapter §3.1: exactly one reply per request, in order)"
+        )
 
 
 def parse_result(msg: dict, rid: int) -> Result:
@@ -225,7 +268,7 @@ def parse_result(msg: dict, rid: int) -> Result:
     if kind == "unsupported":
         raise Unsupported(str(msg.get("reason", "")))
     if kind == "error":
-        raise AdapterErrorReply(f'{msg.get("code", "?")}: {msg.get("message", "")}')
+        raise AdapterErrorReply(f"{msg.get('code', '?')}: {msg.get('message', '')}")
     if kind != "result":
         raise AdapterProtocolError(f'expected a "result" reply, got {kind!r} (adapter §3.1)')
     where = "adapter §3.7"
@@ -242,8 +285,9 @@ def parse_result(msg: dict, rid: int) -> Result:
             _want(ev, "total", int, "adapter §4.2")
     status = _want(msg, "status", str, where)
     if status not in STATUSES:
-        raise AdapterProtocolError(f'result: "status" must be one of {", ".join(STATUSES)}, '
-                                   f"got {status!r} ({where})")
+        raise AdapterProtocolError(
+            f'result: "status" must be one of {", ".join(STATUSES)}, got {status!r} ({where})'
+        )
     if "error" not in msg:
         raise AdapterProtocolError(f'result message lacks "error" (null when none; {where})')
     err = msg["error"]
@@ -264,7 +308,8 @@ def parse_closed(msg: dict, rid: int) -> None:
     """The reply to close (adapter §3.6)."""
     check_reply_id(msg, rid)
     if msg["type"] == "error":
-        raise AdapterErrorReply(f'{msg.get("code", "?")}: {msg.get("message", "")}')
+        raise AdapterErrorReply(f"{msg.get('code', '?')}: {msg.get('message', '')}")
     if msg["type"] != "closed":
-        raise AdapterProtocolError(f'expected "closed" in reply to close, got {msg["type"]!r} '
-                                   "(adapter §3.6)")
+        raise AdapterProtocolError(
+            f'expected "closed" in reply to close, got {msg["type"]!r} (adapter §3.6)'
+        )

@@ -34,10 +34,19 @@ def baseline(n: int = 100) -> float:
     t0 = time.perf_counter()
     for i in range(n):
         keys = fixed_keyset(1 + i % 2)
-        e = Emitter(SessionConfig(keys.key("emitter"), keys.key("receiver").public,
-                                  SeededEntropy(b"%d" % i, "E"), chunk_size=32))
-        r = Receiver(SessionConfig(keys.key("receiver"), keys.key("emitter").public,
-                                   SeededEntropy(b"%d" % i, "R")))
+        e = Emitter(
+            SessionConfig(
+                keys.key("emitter"),
+                keys.key("receiver").public,
+                SeededEntropy(b"%d" % i, "E"),
+                chunk_size=32,
+            )
+        )
+        r = Receiver(
+            SessionConfig(
+                keys.key("receiver"), keys.key("emitter").public, SeededEntropy(b"%d" % i, "R")
+            )
+        )
         run_session(e, r, b"x" * 100)
     return time.perf_counter() - t0
 

@@ -33,11 +33,15 @@ def adapter_command(arg: str | None) -> list[str]:
         return list(REFERENCE)
     if os.path.exists(arg):
         if os.path.isdir(arg):
-            raise runner.UsageError(f"{arg} is a directory; give the adapter executable (for "
-                                    "example ./my-impl/adapter) or a command line")
+            raise runner.UsageError(
+                f"{arg} is a directory; give the adapter executable (for "
+                "example ./my-impl/adapter) or a command line"
+            )
         if not os.access(arg, os.X_OK):
-            raise runner.UsageError(f"{arg} is not executable: chmod +x it, or give the "
-                                    f"interpreter, as in: conformance run 'python3 {arg}'")
+            raise runner.UsageError(
+                f"{arg} is not executable: chmod +x it, or give the "
+                f"interpreter, as in: conformance run 'python3 {arg}'"
+            )
         return [os.path.abspath(arg)]
     try:
         words = shlex.split(arg)
@@ -46,64 +50,126 @@ def adapter_command(arg: str | None) -> list[str]:
     if not words:
         raise runner.UsageError("empty adapter command")
     if not (os.path.exists(words[0]) or shutil.which(words[0])):
-        raise runner.UsageError(f"cannot find {words[0]!r}: give a path to the adapter "
-                                "executable or a command line whose first word is a program")
+        raise runner.UsageError(
+            f"cannot find {words[0]!r}: give a path to the adapter "
+            "executable or a command line whose first word is a program"
+        )
     return words
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="conformance",
-                                description="Parley conformance runner (spec/adapter.md)")
+    p = argparse.ArgumentParser(
+        prog="conformance", description="Parley conformance runner (spec/adapter.md)"
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="{run,interop}")
     sub.required = True
 
     def common(sp):
         sel = sp.add_argument_group("selection (adapter §5.5)")
-        sel.add_argument("-k", dest="patterns", action="append", default=[], metavar="GLOB",
-                         help="run cases whose id matches GLOB (a plain word: any id containing "
-                              "it); repeatable")
+        sel.add_argument(
+            "-k",
+            dest="patterns",
+            action="append",
+            default=[],
+            metavar="GLOB",
+            help="run cases whose id matches GLOB (a plain word: any id containing it); repeatable",
+        )
         sel.add_argument("--suite", type=int, choices=(1, 2))
-        sel.add_argument("--role", choices=("emitter", "receiver"),
-                         help="cases where the implementation plays this role")
+        sel.add_argument(
+            "--role",
+            choices=("emitter", "receiver"),
+            help="cases where the implementation plays this role",
+        )
         sel.add_argument("--list", action="store_true", help="list the selected case ids and exit")
-        sel.add_argument("--expected-failures", metavar="FILE",
-                         help="xfail/skip entries (adapter §5.5)")
+        sel.add_argument(
+            "--expected-failures", metavar="FILE", help="xfail/skip entries (adapter §5.5)"
+        )
         ex = sp.add_argument_group("execution (adapter §5.1)")
-        ex.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="adapter processes in parallel (default: the number of CPUs)")
-        ex.add_argument("--timeout", type=float, default=5.0, metavar="S",
-                        help="per-reply timeout in seconds (default 5)")
-        ex.add_argument("--case-timeout", type=float, default=30.0, metavar="S",
-                        help="per-case timeout in seconds (default 30)")
-        ex.add_argument("--startup-timeout", type=float, default=20.0, metavar="S",
-                        help="time allowed for the adapter's hello (default 20)")
-        ex.add_argument("--max-reply", type=int, default=ap.DEFAULT_MAX_REPLY, metavar="BYTES",
-                        help=argparse.SUPPRESS)
+        ex.add_argument(
+            "--jobs",
+            "-j",
+            type=int,
+            default=os.cpu_count() or 1,
+            metavar="N",
+            help="adapter processes in parallel (default: the number of CPUs)",
+        )
+        ex.add_argument(
+            "--timeout",
+            type=float,
+            default=5.0,
+            metavar="S",
+            help="per-reply timeout in seconds (default 5)",
+        )
+        ex.add_argument(
+            "--case-timeout",
+            type=float,
+            default=30.0,
+            metavar="S",
+            help="per-case timeout in seconds (default 30)",
+        )
+        ex.add_argument(
+            "--startup-timeout",
+            type=float,
+            default=20.0,
+            metavar="S",
+            help="time allowed for the adapter's hello (default 20)",
+        )
+        ex.add_argument(
+            "--max-reply",
+            type=int,
+            default=ap.DEFAULT_MAX_REPLY,
+            metavar="BYTES",
+            help=argparse.SUPPRESS,
+        )
         out = sp.add_argument_group("reports")
         out.add_argument("--json", metavar="FILE", help="write every result as JSON")
         out.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-        out.add_argument("-v", "--verbose", action="store_true",
-                         help="show every failure in full, and skipped/unsupported cases")
+        out.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="show every failure in full, and skipped/unsupported cases",
+        )
         out.add_argument("--no-progress", action="store_true", help="no live progress line")
 
-    r = sub.add_parser("run", help="run vector and live cases against one adapter",
-                       description="Run the conformance cases against ADAPTER (default: the "
-                                   "bundled reference adapter).")
-    r.add_argument("adapter", nargs="?", metavar="ADAPTER",
-                   help="adapter executable, command line, or 'reference' (the default)")
-    r.add_argument("--kind", action="append", choices=("vector", "live"), default=[],
-                   help="only these kinds of case; repeatable (--kind live needs no vectors)")
-    r.add_argument("--vectors", metavar="DIR",
-                   help="folder with parley_v1_sessions.json and parley_v1_negative.json "
-                        "(default: $PARLEY_VECTORS, else the installed package's, else the "
-                        "source checkout's; without vectors the run fails)")
+    r = sub.add_parser(
+        "run",
+        help="run vector and live cases against one adapter",
+        description="Run the conformance cases against ADAPTER (default: the "
+        "bundled reference adapter).",
+    )
+    r.add_argument(
+        "adapter",
+        nargs="?",
+        metavar="ADAPTER",
+        help="adapter executable, command line, or 'reference' (the default)",
+    )
+    r.add_argument(
+        "--kind",
+        action="append",
+        choices=("vector", "live"),
+        default=[],
+        help="only these kinds of case; repeatable (--kind live needs no vectors)",
+    )
+    r.add_argument(
+        "--vectors",
+        metavar="DIR",
+        help="folder with parley_v1_sessions.json and parley_v1_negative.json "
+        "(default: $PARLEY_VECTORS, else the installed package's, else the "
+        "source checkout's; without vectors the run fails)",
+    )
     common(r)
-    i = sub.add_parser("interop", help="run two adapters in sessions with each other",
-                       description="Run A and B in sessions with each other, each in both roles, "
-                                   "in both suites.")
-    i.add_argument("adapter_a", metavar="A",
-                   help="adapter executable, command line, or 'reference' (the bundled one)")
+    i = sub.add_parser(
+        "interop",
+        help="run two adapters in sessions with each other",
+        description="Run A and B in sessions with each other, each in both roles, in both suites.",
+    )
+    i.add_argument(
+        "adapter_a",
+        metavar="A",
+        help="adapter executable, command line, or 'reference' (the bundled one)",
+    )
     i.add_argument("adapter_b", metavar="B", help="the same for B")
     common(i)
     return p
@@ -118,9 +184,11 @@ def _rerun(args, case_id: str) -> str:
             words += ["--vectors", args.vectors]
     else:
         words += [args.adapter_a, args.adapter_b]
-    for flag, value, default in (("--timeout", args.timeout, 5.0),
-                                 ("--case-timeout", args.case_timeout, 30.0),
-                                 ("--startup-timeout", args.startup_timeout, 20.0)):
+    for flag, value, default in (
+        ("--timeout", args.timeout, 5.0),
+        ("--case-timeout", args.case_timeout, 30.0),
+        ("--startup-timeout", args.startup_timeout, 20.0),
+    ):
         if value != default:
             words += [flag, f"{value:g}"]
     words += ["-k", case_id]
@@ -137,12 +205,14 @@ def collect(args) -> tuple[list, list[str]]:
     if "vector" in kinds:
         folder = vector_cases.find_vectors(args.vectors)
         if folder is None:
-            looked = "; ".join(f"{what} ({path})" for what, path in
-                               vector_cases.vector_locations(args.vectors))
+            looked = "; ".join(
+                f"{what} ({path})" for what, path in vector_cases.vector_locations(args.vectors)
+            )
             raise runner.UsageError(
                 f"no test vectors found (looked in: {looked or 'nowhere'}): pass --vectors DIR "
                 f"(a folder with {vector_cases.SESSIONS} and {vector_cases.NEGATIVE}), or "
-                "--kind live to run the live cases only")
+                "--kind live to run the live cases only"
+            )
         try:
             cases += vector_cases.cases(folder)
         except (OSError, ValueError, KeyError) as exc:
@@ -160,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)   # clean up the adapters as on ^C
+        signal.signal(signal.SIGTERM, _terminate)  # clean up the adapters as on ^C
     try:
         return _main(args)
     except runner.UsageError as exc:
@@ -180,8 +250,9 @@ def _main(args) -> int:
     for name in ("timeout", "case_timeout", "startup_timeout"):
         if getattr(args, name) <= 0:
             raise runner.UsageError(f"--{name.replace('_', '-')} must be positive")
-    expectations = (runner.load_expected_failures(args.expected_failures)
-                    if args.expected_failures else [])
+    expectations = (
+        runner.load_expected_failures(args.expected_failures) if args.expected_failures else []
+    )
     if args.list:
         commands, names = [], []
     elif args.command == "run":
@@ -200,14 +271,23 @@ def _main(args) -> int:
     if not selected:
         raise runner.UsageError("no case matches the selection (try --list)")
     settings = runner.Settings(
-        commands=commands, names=names, jobs=args.jobs, read_timeout=args.timeout,
-        case_timeout=args.case_timeout, startup_timeout=args.startup_timeout,
-        max_reply=args.max_reply, rerun=lambda cid: _rerun(args, cid))
+        commands=commands,
+        names=names,
+        jobs=args.jobs,
+        read_timeout=args.timeout,
+        case_timeout=args.case_timeout,
+        startup_timeout=args.startup_timeout,
+        max_reply=args.max_reply,
+        rerun=lambda cid: _rerun(args, cid),
+    )
     progress = None if args.no_progress else report.Progress(len(selected))
     done = runner.run(selected, settings, expectations, on_result=progress)
     for e in runner.unused(expectations):
-        print(f"conformance: warning: {args.expected_failures}:{e.line}: '{e.action} {e.pattern}' "
-              "matches no case that ran", file=sys.stderr)
+        print(
+            f"conformance: warning: {args.expected_failures}:{e.line}: '{e.action} {e.pattern}' "
+            "matches no case that ran",
+            file=sys.stderr,
+        )
     print(report.text_report(done, verbose=args.verbose))
     if args.json:
         report.write_json(args.json, done, commands)

@@ -28,7 +28,7 @@ import time
 
 from . import adapter_protocol as ap
 
-STDERR_KEEP = 64 << 10           # adapter §5.4
+STDERR_KEEP = 64 << 10  # adapter §5.4
 READ_CHUNK = 1 << 16
 
 
@@ -77,15 +77,21 @@ class _StderrTail:
         with self._lock:
             new = self.total - mark
             keep = min(new, limit, len(self._buf))
-            return bytes(self._buf[len(self._buf) - keep:]) if keep > 0 else b""
+            return bytes(self._buf[len(self._buf) - keep :]) if keep > 0 else b""
 
 
 class AdapterClient:
     """One adapter process, restartable."""
 
-    def __init__(self, command: list[str], *, read_timeout: float = 5.0,
-                 startup_timeout: float = 20.0, max_reply: int = ap.DEFAULT_MAX_REPLY,
-                 label: str = "adapter") -> None:
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        read_timeout: float = 5.0,
+        startup_timeout: float = 20.0,
+        max_reply: int = ap.DEFAULT_MAX_REPLY,
+        label: str = "adapter",
+    ) -> None:
         self.command = list(command)
         self.read_timeout = read_timeout
         self.startup_timeout = startup_timeout
@@ -119,11 +125,19 @@ class AdapterClient:
         self.exit_description = ""
         try:
             self.proc = subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, bufsize=0, start_new_session=True, close_fds=True)
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                bufsize=0,
+                start_new_session=True,
+                close_fds=True,
+            )
         except OSError as exc:
             self.proc = None
-            raise AdapterCrashed(f"could not start {self.command[0]!r}: {exc.strerror or exc}") from None
+            raise AdapterCrashed(
+                f"could not start {self.command[0]!r}: {exc.strerror or exc}"
+            ) from None
         os.set_blocking(self.proc.stdin.fileno(), False)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._stderr = _StderrTail(os.dup(self.proc.stderr.fileno()))
@@ -227,13 +241,15 @@ class AdapterClient:
                 raise self._crashed("closed its stdout")
             raise ap.AdapterProtocolError(
                 "non-protocol bytes on stdout: the adapter wrote when no reply was due "
-                f"(adapter §2.1, adapter §2.4): {ap.describe_bytes(raw)}", raw)
+                f"(adapter §2.1, adapter §2.4): {ap.describe_bytes(raw)}",
+                raw,
+            )
 
     def _write(self, data: bytes, deadline: float) -> None:
         fd = self.proc.stdin.fileno()
         view = memoryview(data)
         try:  # the common case: the pipe takes the whole request at once
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         except BlockingIOError:
             pass
         except (BrokenPipeError, ConnectionResetError):
@@ -250,8 +266,10 @@ class AdapterClient:
                 if left <= 0:
                     raise AdapterTimeout(
                         "the case timeout expired while writing a request (adapter §5.1)"
-                        if self._case_limited else f"the adapter did not read its request "
-                        f"within {self.read_timeout:g} s (adapter §5.1)")
+                        if self._case_limited
+                        else f"the adapter did not read its request "
+                        f"within {self.read_timeout:g} s (adapter §5.1)"
+                    )
                 for key, _ in sel.select(left):
                     if key.fd == fd:
                         try:
@@ -267,7 +285,9 @@ class AdapterClient:
                             raise self._crashed("closed its stdout")
                         raise ap.AdapterProtocolError(
                             "non-protocol bytes on stdout: the adapter wrote before it had read "
-                            f"the whole request (adapter §2.4): {ap.describe_bytes(raw)}", raw)
+                            f"the whole request (adapter §2.4): {ap.describe_bytes(raw)}",
+                            raw,
+                        )
                     if not view:
                         break
         finally:
@@ -289,10 +309,13 @@ class AdapterClient:
             if left <= 0:
                 partial = f" ({len(got)} of {n} bytes arrived)" if got else ""
                 if what != "hello" and self._case_limited:
-                    raise AdapterTimeout(f"the case timeout expired while waiting for a {what}"
-                                         f"{partial} (adapter §5.1)")
-                raise AdapterTimeout(f"no {what} within {self._timeout_for(what):g} s{partial} "
-                                     "(adapter §5.1)")
+                    raise AdapterTimeout(
+                        f"the case timeout expired while waiting for a {what}"
+                        f"{partial} (adapter §5.1)"
+                    )
+                raise AdapterTimeout(
+                    f"no {what} within {self._timeout_for(what):g} s{partial} (adapter §5.1)"
+                )
             if not self._sel.select(left):
                 continue
             try:
@@ -311,26 +334,33 @@ class AdapterClient:
         return self.startup_timeout if what == "hello" else self.read_timeout
 
     def _read_message(self, deadline: float, what: str) -> dict:
-        limit_deadline = (deadline if what == "hello" else self._read_deadline(deadline))
+        limit_deadline = deadline if what == "hello" else self._read_deadline(deadline)
         head = self._read_exact(ap.LENGTH_PREFIX, limit_deadline, what, bytearray())
         n = int.from_bytes(head, "big")
         if n == 0 or n > self.max_reply:
             # Do not allocate or wait for the body: show what is there (adapter §5.4).
             raw = bytes(head) + self._read_available(124, wait=0.05)
-            why = ("an empty message (length 0)" if n == 0 else
-                   f"a declared length of {n} bytes, over the {self.max_reply}-byte cap "
-                   "(adapter §5.4)")
+            why = (
+                "an empty message (length 0)"
+                if n == 0
+                else f"a declared length of {n} bytes, over the {self.max_reply}-byte cap "
+                "(adapter §5.4)"
+            )
             raise ap.AdapterProtocolError(
                 f"non-protocol bytes on stdout where a {what} was due: {why}; "
                 f"the bytes: {ap.describe_bytes(raw)}. Stdout carries only adapter messages; "
-                "log to stderr (adapter §2.1)", raw)
+                "log to stderr (adapter §2.1)",
+                raw,
+            )
         body = bytes(self._read_exact(n, limit_deadline, what, bytearray()))
         try:
             return ap.decode(body)
         except ap.AdapterProtocolError as exc:
             raise ap.AdapterProtocolError(
                 f"non-protocol bytes on stdout where a {what} was due: {exc} "
-                f"(body starts {ap.describe_bytes(body, 40)})", bytes(head) + body[:124]) from None
+                f"(body starts {ap.describe_bytes(body, 40)})",
+                bytes(head) + body[:124],
+            ) from None
 
     def _crashed(self, how: str) -> AdapterCrashed:
         proc = self.proc

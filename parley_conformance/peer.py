@@ -48,6 +48,7 @@ BUGS = {
     "ack-wrong-total": "answers FINAL with an ACK whose total is off by one, resealed (§7.4)",
 }
 
+
 class KeySet:
     """Named long-term keys of one suite: PEM text for the adapter, key objects for the peer."""
 
@@ -93,8 +94,9 @@ class _Bugs:
     def _sign(self, role, th):
         if "sign-with-other-key" in self.bugs:
             msg = ks.sig_input(role, self.suite, self.id_e, self.id_r, th)
-            sig, _ = signatures.sign(self.other_key.handle, msg, suite_number=self.suite.number,
-                                     deterministic=False)
+            sig, _ = signatures.sign(
+                self.other_key.handle, msg, suite_number=self.suite.number, deterministic=False
+            )
             return sig
         if "wrong-role-label" in self.bugs:
             role = "receiver" if role == "emitter" else "emitter"
@@ -127,8 +129,17 @@ class PeerReceiver(_Bugs, Receiver):
         return super()._send(mtype, fields)
 
 
-def make_peer(role: str, *, own_key, pinned_key, bugs=(), seed: bytes = b"peer",
-              app_header: bytes = b"", chunk_size: int = 1 << 16, other_key=None):
+def make_peer(
+    role: str,
+    *,
+    own_key,
+    pinned_key,
+    bugs=(),
+    seed: bytes = b"peer",
+    app_header: bytes = b"",
+    chunk_size: int = 1 << 16,
+    other_key=None,
+):
     """A peer playing ``role`` ("emitter"/"receiver") with ``own_key``, pinning ``pinned_key``."""
     unknown = set(bugs) - set(BUGS)
     if unknown:
@@ -137,9 +148,14 @@ def make_peer(role: str, *, own_key, pinned_key, bugs=(), seed: bytes = b"peer",
     header = app_header
     if "oversized-app-header" in bugs:
         header = b""
-    config = SessionConfig(own_key, pinned_key, SeededEntropy(seed, party),
-                           deterministic_signatures=False, app_header=header,
-                           chunk_size=chunk_size)
+    config = SessionConfig(
+        own_key,
+        pinned_key,
+        SeededEntropy(seed, party),
+        deterministic_signatures=False,
+        app_header=header,
+        chunk_size=chunk_size,
+    )
     if "oversized-app-header" in bugs:
         object.__setattr__(config, "app_header", b"H" * 4097)  # bypass the §10 check
     cls = PeerEmitter if role == "emitter" else PeerReceiver
@@ -178,7 +194,7 @@ def edit(body: bytes, **changes) -> bytes:
 
 
 def flip(value: bytes, index: int, mask: int = 0x01) -> bytes:
-    return value[:index] + bytes([value[index] ^ mask]) + value[index + 1:]
+    return value[:index] + bytes([value[index] ^ mask]) + value[index + 1 :]
 
 
 def abort(number: int) -> bytes:
@@ -198,6 +214,19 @@ def seal_final(emitter: Emitter, seq: int, total: int) -> bytes:
     return cbor.encode({0: FINAL, 6: emitter._keys.tag(FINAL, seq, total, b""), 7: seq, 8: total})
 
 
-__all__ = ["BUGS", "KeySet", "PeerEmitter", "PeerReceiver", "ParleyError", "make_peer",
-           "fixed_keyset", "frames_of", "wire", "edit", "flip", "abort",
-           "seal_data", "seal_final"]
+__all__ = [
+    "BUGS",
+    "KeySet",
+    "PeerEmitter",
+    "PeerReceiver",
+    "ParleyError",
+    "make_peer",
+    "fixed_keyset",
+    "frames_of",
+    "wire",
+    "edit",
+    "flip",
+    "abort",
+    "seal_data",
+    "seal_final",
+]

@@ -16,8 +16,8 @@ from collections import Counter
 
 from .runner import FAILING, OUTCOMES, Result, Run
 
-HEX_SHOWN = 48           # bytes of a frame shown in the terminal report
-DETAILED = 10            # failures shown in full unless --verbose
+HEX_SHOWN = 48  # bytes of a frame shown in the terminal report
+DETAILED = 10  # failures shown in full unless --verbose
 
 
 class Progress:
@@ -60,8 +60,12 @@ def summary_table(run: Run) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w)
-                               for i, (cell, w) in enumerate(zip(row, widths))))
+        lines.append(
+            "  ".join(
+                cell.rjust(w) if i else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths))
+            )
+        )
         if n == 0 or n == len(rows) - 2:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -108,8 +112,10 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
     for i, r in enumerate(failing):
         parts.append(failure_block(r, full=verbose or i < DETAILED))
     if len(failing) > DETAILED and not verbose:
-        parts.append(f"({len(failing) - DETAILED} more failures shown without transcripts; "
-                     "use -v, --json or the rerun commands for the rest)")
+        parts.append(
+            f"({len(failing) - DETAILED} more failures shown without transcripts; "
+            "use -v, --json or the rerun commands for the rest)"
+        )
     if verbose:
         for r in run.results:
             if r.outcome in ("XFAIL", "SKIP", "UNSUPPORTED"):
@@ -120,37 +126,62 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
     if impls:
         head += " against " + " and ".join(impls)
     bad = len(failing)
-    verdict = "result: " + ("PASS" if not bad else
-                            f"FAIL ({bad} failing case{'s' if bad != 1 else ''})")
+    verdict = "result: " + (
+        "PASS" if not bad else f"FAIL ({bad} failing case{'s' if bad != 1 else ''})"
+    )
     tail = "\n".join([head, "", summary_table(run), "", verdict])
     return "\n\n".join(parts + [tail])
 
 
 def _result_json(r: Result) -> dict:
-    d = {"id": r.id, "kind": r.kind, "suite": r.suite, "role": r.role, "outcome": r.outcome,
-         "title": r.title, "section": r.section, "expected": r.expected, "actual": r.actual,
-         "details": r.details, "notes": r.notes, "reason": r.reason,
-         "duration": round(r.duration, 4), "rerun": r.rerun}
+    d = {
+        "id": r.id,
+        "kind": r.kind,
+        "suite": r.suite,
+        "role": r.role,
+        "outcome": r.outcome,
+        "title": r.title,
+        "section": r.section,
+        "expected": r.expected,
+        "actual": r.actual,
+        "details": r.details,
+        "notes": r.notes,
+        "reason": r.reason,
+        "duration": round(r.duration, 4),
+        "rerun": r.rerun,
+    }
     if r.outcome not in ("PASS", "SKIP", "UNSUPPORTED"):
         d["stderr"] = r.stderr
         d["transcript"] = [
             {k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.items()}
-            for e in r.transcript]
+            for e in r.transcript
+        ]
     return d
 
 
 def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
     from . import __version__
+
     data = {
         "runner": f"conformance {__version__}",
         "adapterProtocolVersion": 1,
         "adapters": [
-            {"command": cmd, **({"implementation": h.implementation, "roles": list(h.roles),
-                                 "suites": list(h.suites),
-                                 "injectedRandomness": h.injected_randomness,
-                                 "deterministicSignatures": h.deterministic_signatures}
-                                if h else {})}
-            for cmd, h in zip(commands, run.hellos)],
+            {
+                "command": cmd,
+                **(
+                    {
+                        "implementation": h.implementation,
+                        "roles": list(h.roles),
+                        "suites": list(h.suites),
+                        "injectedRandomness": h.injected_randomness,
+                        "deterministicSignatures": h.deterministic_signatures,
+                    }
+                    if h
+                    else {}
+                ),
+            }
+            for cmd, h in zip(commands, run.hellos)
+        ],
         "duration": round(run.duration, 3),
         "summary": {o: sum(r.outcome == o for r in run.results) for o in OUTCOMES},
         "passed": not any(r.outcome in FAILING for r in run.results),
@@ -171,16 +202,20 @@ def _x(text: str) -> str:
 def write_junit(path: str, run: Run) -> None:
     """JUnit XML: FAIL and XPASS are failures, TIMEOUT and CRASH errors, the rest skipped/passed."""
     results = run.results
-    suite = ET.Element("testsuite", name="parley-conformance", tests=str(len(results)),
-                       failures=str(sum(r.outcome in ("FAIL", "XPASS") for r in results)),
-                       errors=str(sum(r.outcome in ("TIMEOUT", "CRASH") for r in results)),
-                       skipped=str(sum(r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL")
-                                       for r in results)),
-                       time=f"{run.duration:.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name="parley-conformance",
+        tests=str(len(results)),
+        failures=str(sum(r.outcome in ("FAIL", "XPASS") for r in results)),
+        errors=str(sum(r.outcome in ("TIMEOUT", "CRASH") for r in results)),
+        skipped=str(sum(r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL") for r in results)),
+        time=f"{run.duration:.3f}",
+    )
     for r in results:
         cls, _, name = r.id.rpartition("/")
-        tc = ET.SubElement(suite, "testcase", classname=cls.replace("/", "."), name=name,
-                           time=f"{r.duration:.3f}")
+        tc = ET.SubElement(
+            suite, "testcase", classname=cls.replace("/", "."), name=name, time=f"{r.duration:.3f}"
+        )
         body = _x(failure_block(r))
         if r.outcome in ("FAIL", "XPASS"):
             ET.SubElement(tc, "failure", message=_x(r.actual[:500]), type=r.outcome).text = body

@@ -24,7 +24,7 @@ from .cases import Case, CaseContext, CaseFailure, CaseUnsupported
 from .client import AdapterClient, AdapterCrashed, AdapterTimeout
 
 OUTCOMES = ("PASS", "FAIL", "XFAIL", "XPASS", "SKIP", "UNSUPPORTED", "TIMEOUT", "CRASH")
-FAILING = {"FAIL", "XPASS", "TIMEOUT", "CRASH"}            # adapter §5.3
+FAILING = {"FAIL", "XPASS", "TIMEOUT", "CRASH"}  # adapter §5.3
 MAX_START_FAILURES = 3
 
 
@@ -54,11 +54,12 @@ class Result:
     transcript: list[dict] = field(default_factory=list)
     stderr: str = ""
     duration: float = 0.0
-    reason: str = ""          # skip / xfail reason
+    reason: str = ""  # skip / xfail reason
     rerun: str = ""
 
 
 # -- selection -------------------------------------------------------------------------
+
 
 def matches(case_id: str, pattern: str) -> bool:
     """A glob matches the whole id; a plain word matches any part of it."""
@@ -67,8 +68,9 @@ def matches(case_id: str, pattern: str) -> bool:
     return pattern in case_id
 
 
-def select(cases: list[Case], *, patterns=(), suite: int | None = None,
-           role: str | None = None, kinds=()) -> list[Case]:
+def select(
+    cases: list[Case], *, patterns=(), suite: int | None = None, role: str | None = None, kinds=()
+) -> list[Case]:
     out = []
     for c in cases:
         if patterns and not any(matches(c.id, p) for p in patterns):
@@ -85,7 +87,7 @@ def select(cases: list[Case], *, patterns=(), suite: int | None = None,
 
 @dataclass
 class Expectation:
-    action: str          # "xfail" or "skip"
+    action: str  # "xfail" or "skip"
     pattern: str
     reason: str
     line: int
@@ -118,8 +120,10 @@ def load_expected_failures(path: str) -> list[Expectation]:
                 continue
             parts = line.split(None, 2)
             if parts[0] not in ("xfail", "skip") or len(parts) < 2:
-                raise UsageError(f"{path}:{n}: expected 'xfail GLOB [reason]' or "
-                                 f"'skip GLOB reason', got {raw.strip()!r}")
+                raise UsageError(
+                    f"{path}:{n}: expected 'xfail GLOB [reason]' or "
+                    f"'skip GLOB reason', got {raw.strip()!r}"
+                )
             out.append(Expectation(parts[0], parts[1], parts[2] if len(parts) > 2 else "", n))
     for e in out:
         if e.action == "skip" and not e.reason.strip():
@@ -137,9 +141,10 @@ def expectation_for(case_id: str, expectations: list[Expectation]) -> Expectatio
 
 # -- running ---------------------------------------------------------------------------
 
+
 @dataclass
 class Settings:
-    commands: list[list[str]]          # one adapter command, or two for interop
+    commands: list[list[str]]  # one adapter command, or two for interop
     names: list[str]
     jobs: int = 1
     read_timeout: float = 5.0
@@ -152,10 +157,16 @@ class Settings:
 class _Worker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.clients = [AdapterClient(cmd, read_timeout=settings.read_timeout,
-                                      startup_timeout=settings.startup_timeout,
-                                      max_reply=settings.max_reply, label=name)
-                        for cmd, name in zip(settings.commands, settings.names)]
+        self.clients = [
+            AdapterClient(
+                cmd,
+                read_timeout=settings.read_timeout,
+                startup_timeout=settings.startup_timeout,
+                max_reply=settings.max_reply,
+                label=name,
+            )
+            for cmd, name in zip(settings.commands, settings.names)
+        ]
         self.start_failures = [0] * len(self.clients)
         self.last_start_error = [""] * len(self.clients)
 
@@ -165,8 +176,10 @@ class _Worker:
             if c.alive:
                 continue
             if self.start_failures[i] >= MAX_START_FAILURES:
-                return (f"{c.label}: the adapter failed to start {MAX_START_FAILURES} times in a "
-                        f"row; last time: {self.last_start_error[i]}")
+                return (
+                    f"{c.label}: the adapter failed to start {MAX_START_FAILURES} times in a "
+                    f"row; last time: {self.last_start_error[i]}"
+                )
             try:
                 c.start()
                 self.start_failures[i] = 0
@@ -174,8 +187,9 @@ class _Worker:
                 self.start_failures[i] += 1
                 self.last_start_error[i] = str(exc)
                 tail = c.stderr_since((c.starts, 0), 2000).strip()
-                return (f"{c.label}: the adapter did not start: {exc}"
-                        + (f"\nits stderr:\n{tail}" if tail else ""))
+                return f"{c.label}: the adapter did not start: {exc}" + (
+                    f"\nits stderr:\n{tail}" if tail else ""
+                )
         return None
 
     def kill_all(self) -> None:
@@ -189,8 +203,17 @@ class _Worker:
 
 def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
     s = worker.settings
-    res = Result(case.id, case.kind, case.suite, case.role, "PASS", case.title, case.expected,
-                 section=case.section, rerun=s.rerun(case.id))
+    res = Result(
+        case.id,
+        case.kind,
+        case.suite,
+        case.role,
+        "PASS",
+        case.title,
+        case.expected,
+        section=case.section,
+        rerun=s.rerun(case.id),
+    )
     if exp is not None and exp.action == "skip":
         res.outcome, res.reason = "SKIP", exp.reason
         return res
@@ -200,13 +223,15 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         res.outcome, res.actual = "CRASH", why.splitlines()[0]
         res.details = why.splitlines()[1:]
         return _finish(res, exp, t0)
-    clients = worker.clients[:case.adapters]
+    clients = worker.clients[: case.adapters]
     if case.role is not None:
         hello = clients[0].hello
         if case.role not in hello.roles or case.suite not in hello.suites:
             res.outcome = "UNSUPPORTED"
-            res.actual = (f"the adapter announces roles {list(hello.roles)} and suites "
-                          f"{list(hello.suites)} (adapter §3.2)")
+            res.actual = (
+                f"the adapter announces roles {list(hello.roles)} and suites "
+                f"{list(hello.suites)} (adapter §3.2)"
+            )
             return _finish(res, exp, t0)
     marks = [c.stderr_mark() for c in clients]
     ctx = CaseContext(case, clients, time.monotonic() + s.case_timeout)
@@ -219,16 +244,20 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         res.outcome, res.actual = "UNSUPPORTED", str(exc)
     except AdapterTimeout as exc:
         res.outcome, res.actual, broken = "TIMEOUT", str(exc), True
-        res.details.append("a timeout never counts as a correct rejection (adapter §5.1); the "
-                           "adapter's process group was killed and the adapter restarted")
+        res.details.append(
+            "a timeout never counts as a correct rejection (adapter §5.1); the "
+            "adapter's process group was killed and the adapter restarted"
+        )
     except AdapterCrashed as exc:
         res.outcome, res.actual, broken = "CRASH", str(exc), True
-        res.details.append("a crash never counts as a correct rejection (adapter §5.2); the "
-                           "adapter was restarted")
+        res.details.append(
+            "a crash never counts as a correct rejection (adapter §5.2); the adapter was restarted"
+        )
     except ap.AdapterProtocolError as exc:
         res.outcome, res.actual, broken = "FAIL", f"adapter protocol violation: {exc}", True
-        res.details.append("the adapter's process group was killed and the adapter restarted "
-                           "(adapter §5.2)")
+        res.details.append(
+            "the adapter's process group was killed and the adapter restarted (adapter §5.2)"
+        )
     except Exception as exc:  # noqa: BLE001 - a runner bug: say so, never blame the adapter
         res.outcome = "FAIL"
         res.actual = f"internal error of the conformance runner (please report it): {exc!r}"
@@ -258,8 +287,10 @@ def _finish(res: Result, exp: Expectation | None, t0: float) -> Result:
             res.outcome = "XFAIL"
         elif res.outcome == "PASS":
             res.outcome = "XPASS"
-            res.actual = ("passed, but the expected-failures file lists it as xfail: "
-                          "remove the entry (adapter §5.3)")
+            res.actual = (
+                "passed, but the expected-failures file lists it as xfail: "
+                "remove the entry (adapter §5.3)"
+            )
     return res
 
 
@@ -272,8 +303,12 @@ class Run:
     duration: float
 
 
-def run(cases: list[Case], settings: Settings, expectations: list[Expectation] = (),
-        on_result: Callable[[Result], None] | None = None) -> Run:
+def run(
+    cases: list[Case],
+    settings: Settings,
+    expectations: list[Expectation] = (),
+    on_result: Callable[[Result], None] | None = None,
+) -> Run:
     """Run ``cases`` on ``settings.jobs`` workers (adapter §5)."""
     t0 = time.monotonic()
     expectations = list(expectations)
@@ -310,8 +345,10 @@ def run(cases: list[Case], settings: Settings, expectations: list[Expectation] =
         finally:
             worker.stop()
 
-    threads = [threading.Thread(target=work, args=(w,), name=f"worker-{n}", daemon=True)
-               for n, w in enumerate(workers)]
+    threads = [
+        threading.Thread(target=work, args=(w,), name=f"worker-{n}", daemon=True)
+        for n, w in enumerate(workers)
+    ]
     for t in threads:
         t.start()
     try:

@@ -13,4 +13,5 @@ def keypairs():
     """Long-term keys per suite: {suite number: (emitter, receiver, other)} (§12)."""
     from parley import keys
     from parley.suites import SUITES
+
     return {n: tuple(keys.generate_private_key(s) for _ in range(3)) for n, s in SUITES.items()}

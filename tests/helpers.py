@@ -15,15 +15,36 @@ from parley.frames import split_bodies as frames_of  # noqa: F401  (§4.1)
 from parley_conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
 
 
-def make_pair(keypairs, suite, *, seed=b"t", header=b"", chunk=32, emitter_cls=Emitter,
-              receiver_cls=Receiver, r_key=None, e_pin=None, deterministic=True):
+def make_pair(
+    keypairs,
+    suite,
+    *,
+    seed=b"t",
+    header=b"",
+    chunk=32,
+    emitter_cls=Emitter,
+    receiver_cls=Receiver,
+    r_key=None,
+    e_pin=None,
+    deterministic=True,
+):
     e_key, r_key_, _ = keypairs[suite]
     r_key = r_key or r_key_
-    e = emitter_cls(SessionConfig(e_key, e_pin or r_key_.public, SeededEntropy(seed, "E"),
-                                  deterministic_signatures=deterministic, app_header=header,
-                                  chunk_size=chunk))
-    r = receiver_cls(SessionConfig(r_key, e_key.public, SeededEntropy(seed, "R"),
-                                   deterministic_signatures=deterministic))
+    e = emitter_cls(
+        SessionConfig(
+            e_key,
+            e_pin or r_key_.public,
+            SeededEntropy(seed, "E"),
+            deterministic_signatures=deterministic,
+            app_header=header,
+            chunk_size=chunk,
+        )
+    )
+    r = receiver_cls(
+        SessionConfig(
+            r_key, e_key.public, SeededEntropy(seed, "R"), deterministic_signatures=deterministic
+        )
+    )
     return e, r
 
 

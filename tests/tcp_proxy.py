@@ -27,7 +27,7 @@ class FrameProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.data_seen = 0
-        self.acted = threading.Event()   # the edit was made
+        self.acted = threading.Event()  # the edit was made
         self.finished = threading.Event()
         self._held: bytes | None = None
         self._released = threading.Event()
@@ -76,8 +76,8 @@ class FrameProxy:
                 n = int.from_bytes(buf[:4], "big")
                 if len(buf) < 4 + n:
                     break
-                frame = bytes(buf[:4 + n])
-                del buf[:4 + n]
+                frame = bytes(buf[: 4 + n])
+                del buf[: 4 + n]
                 yield frame
 
     def _forward(self, src: socket.socket, dst: socket.socket) -> None:
@@ -90,7 +90,7 @@ class FrameProxy:
                     self._released.wait(60)
                     return
                 for out in self._edit(mtype, frame):
-                    if out is None:           # cut: both connections end here
+                    if out is None:  # cut: both connections end here
                         self.acted.set()
                         for s in (src, dst):
                             s.shutdown(socket.SHUT_RDWR)
@@ -112,7 +112,7 @@ class FrameProxy:
         if self.mode == "flip":
             self.acted.set()
             edited = bytearray(frame)
-            edited[4 + 12] ^= 0x01        # inside ct: after the map head and the ct head
+            edited[4 + 12] ^= 0x01  # inside ct: after the map head and the ct head
             yield bytes(edited)
         elif self.mode == "drop":
             self.acted.set()

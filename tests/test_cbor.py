@@ -63,21 +63,22 @@ APPENDIX_A = [
     ("", "60"),
     ("a", "6161"),
     ("IETF", "6449455446"),
-    ("\"\\", "62225c"),
+    ('"\\', "62225c"),
     ("\u00fc", "62c3bc"),
     ("\u6c34", "63e6b0b4"),
     ("\U00010151", "64f0908591"),
     ([], "80"),
     ([1, 2, 3], "83010203"),
     ([1, [2, 3], [4, 5]], "8301820203820405"),
-    (list(range(1, 26)),
-     "98190102030405060708090a0b0c0d0e0f101112131415161718181819"),
+    (list(range(1, 26)), "98190102030405060708090a0b0c0d0e0f101112131415161718181819"),
     ({}, "a0"),
     ({1: 2, 3: 4}, "a201020304"),
     ({"a": 1, "b": [2, 3]}, "a26161016162820203"),
     (["a", {"b": "c"}], "826161a161626163"),
-    ({"a": "A", "b": "B", "c": "C", "d": "D", "e": "E"},
-     "a56161614161626142616361436164614461656145"),
+    (
+        {"a": "A", "b": "B", "c": "C", "d": "D", "e": "E"},
+        "a56161614161626142616361436164614461656145",
+    ),
 ]
 
 
@@ -103,10 +104,17 @@ def test_other_bytes_like_and_sequence_types_encode_as_their_canonical_form():
     assert encode({Code.SEVEN: Code.SEVEN}) == h("a10707")
 
 
-@pytest.mark.parametrize("length, head", [
-    (23, "57"), (24, "5818"), (255, "58ff"), (256, "590100"),
-    (65535, "59ffff"), (65536, "5a00010000"),
-])
+@pytest.mark.parametrize(
+    "length, head",
+    [
+        (23, "57"),
+        (24, "5818"),
+        (255, "58ff"),
+        (256, "590100"),
+        (65535, "59ffff"),
+        (65536, "5a00010000"),
+    ],
+)
 def test_byte_string_length_heads_are_shortest(length, head):
     assert encode(b"\x00" * length) == h(head) + b"\x00" * length
 
@@ -234,8 +242,12 @@ REJECT = [
     ("depth 5 maps", "a1 01 a1 01 a1 01 a1 01 a0", MF, {"max_depth": 4}),
     ("depth 2 with max_depth 1", "81 81 00", MF, {"max_depth": 1}),
     ("65-element array", "98 41" + "00" * 65, MF, {"max_items": 64}),
-    ("65-entry map", "b8 41" + "".join(f"{k:02x}00" if k < 24 else f"18{k:02x}00"
-                                        for k in range(65)), MF, {"max_items": 64}),
+    (
+        "65-entry map",
+        "b8 41" + "".join(f"{k:02x}00" if k < 24 else f"18{k:02x}00" for k in range(65)),
+        MF,
+        {"max_items": 64},
+    ),
     ("3-element array with max_items 2", "83 010203", MF, {"max_items": 2}),
 ]
 
@@ -249,8 +261,10 @@ def test_rejections(name, hexstr, kind, kwargs):
     assert time.perf_counter() - started < 0.1  # no giant allocation or scan
     err = info.value
     assert err.kind == kind
-    assert err.registry_name == {"malformed": "DECODE_ERROR",
-                                 "non_deterministic": "NON_DETERMINISTIC_CBOR"}[kind]
+    assert (
+        err.registry_name
+        == {"malformed": "DECODE_ERROR", "non_deterministic": "NON_DETERMINISTIC_CBOR"}[kind]
+    )
     assert 0 <= err.offset <= len(data)
     assert str(err).endswith(f" at offset {err.offset}")
     assert err.__cause__ is None and err.__context__ is None
@@ -314,10 +328,10 @@ def test_messages_name_the_problem():
 def test_messages_never_quote_the_input():
     secret = b"SECRET-\xc3\x28-KEY"
     for data in [
-        bytes([0x60 + len(secret)]) + secret,                 # invalid UTF-8 text
+        bytes([0x60 + len(secret)]) + secret,  # invalid UTF-8 text
         b"\xa1" + bytes([0x40 + len(secret)]) + secret + b"\x00",  # bytes as map key
-        b"\x4f" + secret[:15] + b"\x00",                      # trailing byte
-        b"\x50" + secret[:15],                                # truncated
+        b"\x4f" + secret[:15] + b"\x00",  # trailing byte
+        b"\x50" + secret[:15],  # truncated
     ]:
         with pytest.raises(CBORError) as info:
             decode(data)
@@ -367,11 +381,28 @@ def test_huge_declared_lengths_are_rejected_without_allocation():
 # encode: values outside the subset
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [
-    1.5, float("nan"), set(), frozenset(), object(), complex(1, 2),
-    2**64, -(2**64) - 1, "\ud800", [1, 2.0], {b"k": 1}, {True: 1}, {None: 1},
-    {1.0: 1}, {(1,): 1}, {"a": {"b": 1.5}},
-])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1.5,
+        float("nan"),
+        set(),
+        frozenset(),
+        object(),
+        complex(1, 2),
+        2**64,
+        -(2**64) - 1,
+        "\ud800",
+        [1, 2.0],
+        {b"k": 1},
+        {True: 1},
+        {None: 1},
+        {1.0: 1},
+        {(1,): 1},
+        {"a": {"b": 1.5}},
+    ],
+)
 def test_encode_rejects_values_outside_the_subset(value):
     with pytest.raises(TypeError):
         encode(value)
@@ -389,20 +420,19 @@ def test_encode_rejects_cycles_with_type_error():
 # ---------------------------------------------------------------------------
 
 _ints = st.integers(min_value=-(2**64), max_value=2**64 - 1)
-_scalars = st.one_of(st.none(), st.booleans(), _ints, st.binary(max_size=40),
-                     st.text(max_size=12))
+_scalars = st.one_of(st.none(), st.booleans(), _ints, st.binary(max_size=40), st.text(max_size=12))
 _keys = st.one_of(_ints, st.text(max_size=6))
 values = st.recursive(
     _scalars,
-    lambda children: st.one_of(st.lists(children, max_size=5),
-                               st.dictionaries(_keys, children, max_size=5)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(_keys, children, max_size=5)
+    ),
     max_leaves=12,
 )
 
 # Modest example counts keep this file well under 5 s; the fuzz harness
 # (atheris) is the place for long runs.
-_FAST = settings(max_examples=60, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+_FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _FAST_BYTES = settings(max_examples=300, deadline=None)
 
 
@@ -456,8 +486,9 @@ def test_arbitrary_bytes_decode_or_cbor_error(data):
 @given(st.data())
 def test_mutated_encodings_decode_or_cbor_error(data):
     original = encode(data.draw(values, label="value"))
-    mutation = data.draw(st.sampled_from(["flip", "set", "insert", "delete", "truncate",
-                                          "append"]), label="mutation")
+    mutation = data.draw(
+        st.sampled_from(["flip", "set", "insert", "delete", "truncate", "append"]), label="mutation"
+    )
     i = data.draw(st.integers(0, len(original) - 1), label="index")
     b = data.draw(st.integers(0, 255), label="byte")
     buf = bytearray(original)
@@ -484,31 +515,35 @@ def test_mutated_encodings_decode_or_cbor_error(data):
 # Diagnostic notation (RFC 8949 §8; strings as in the Appendix A table)
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, expected", [
-    (0, "0"),
-    (-1000, "-1000"),
-    (18446744073709551615, "18446744073709551615"),
-    (-18446744073709551616, "-18446744073709551616"),
-    (True, "true"),
-    (False, "false"),
-    (None, "null"),
-    (b"", "h''"),
-    (b"\x01\x02\x03\x04", "h'01020304'"),
-    (b"\xab\xcd\xef", "h'abcdef'"),
-    ("", '""'),
-    ("a", '"a"'),
-    ("\"\\", '"\\"\\\\"'),
-    ("\u00fc", '"\\u00fc"'),
-    ("\n", '"\\n"'),
-    ([], "[]"),
-    ({}, "{}"),
-    ([1, [2, 3], [4, 5]], "[1, [2, 3], [4, 5]]"),
-    ({1: 2, 3: 4}, "{1: 2, 3: 4}"),
-    ({"a": 1, "b": [2, 3]}, '{"a": 1, "b": [2, 3]}'),
-    (["a", {"b": "c"}], '["a", {"b": "c"}]'),
-    ({"aa": 0, -1: 0, "z": 0, 100: 0, 10: 0}, '{10: 0, 100: 0, -1: 0, "z": 0, "aa": 0}'),
-    ({2: b"\x00", 1: [True, None]}, "{1: [true, null], 2: h'00'}"),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (0, "0"),
+        (-1000, "-1000"),
+        (18446744073709551615, "18446744073709551615"),
+        (-18446744073709551616, "-18446744073709551616"),
+        (True, "true"),
+        (False, "false"),
+        (None, "null"),
+        (b"", "h''"),
+        (b"\x01\x02\x03\x04", "h'01020304'"),
+        (b"\xab\xcd\xef", "h'abcdef'"),
+        ("", '""'),
+        ("a", '"a"'),
+        ('"\\', '"\\"\\\\"'),
+        ("\u00fc", '"\\u00fc"'),
+        ("\n", '"\\n"'),
+        ([], "[]"),
+        ({}, "{}"),
+        ([1, [2, 3], [4, 5]], "[1, [2, 3], [4, 5]]"),
+        ({1: 2, 3: 4}, "{1: 2, 3: 4}"),
+        ({"a": 1, "b": [2, 3]}, '{"a": 1, "b": [2, 3]}'),
+        (["a", {"b": "c"}], '["a", {"b": "c"}]'),
+        ({"aa": 0, -1: 0, "z": 0, 100: 0, 10: 0}, '{10: 0, 100: 0, -1: 0, "z": 0, "aa": 0}'),
+        ({2: b"\x00", 1: [True, None]}, "{1: [true, null], 2: h'00'}"),
+    ],
+)
 def test_diagnostic(value, expected):
     assert diagnostic(value) == expected
 

@@ -29,18 +29,29 @@ REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapte
 
 # -- framing and encoding (adapter §2.2, adapter §2.3) ------------------------------
 
+
 def test_framing_by_hand():
     # {"type": "eof", "id": 1, "session": 2}: a map of 3 (0xa3); "id" (0x62 69 64) sorts first,
     # then "type" (0x64 ...), then "session" (0x67 ...): shorter encodings first (RFC 8949 §4.2.1).
-    body = (b"\xa3" + b"\x62id" + b"\x01" + b"\x64type" + b"\x63eof" + b"\x67session" + b"\x02")
+    body = b"\xa3" + b"\x62id" + b"\x01" + b"\x64type" + b"\x63eof" + b"\x67session" + b"\x02"
     assert ap.encode(ap.eof_request(1, 2)) == len(body).to_bytes(4, "big") + body
     assert ap.decode(body) == {"type": "eof", "id": 1, "session": 2}
 
 
 def test_requests_are_in_the_canonical_key_order_of_a_second_encoder():
-    req = ap.start_request(7, 3, role="emitter", suite=2, own_key="k", peer_key="p",
-                           entropy=[("sid", b"\x01" * 16)], deterministic_signatures=True,
-                           app_header=b"h", message=b"m" * 300, chunk_size=32)
+    req = ap.start_request(
+        7,
+        3,
+        role="emitter",
+        suite=2,
+        own_key="k",
+        peer_key="p",
+        entropy=[("sid", b"\x01" * 16)],
+        deterministic_signatures=True,
+        app_header=b"h",
+        message=b"m" * 300,
+        chunk_size=32,
+    )
     assert ap.encode(req)[4:] == cbor2.dumps(req, canonical=True)
 
 
@@ -50,11 +61,14 @@ def test_non_deterministic_reply_is_refused_with_a_hint():
         ap.decode(body)
 
 
-@pytest.mark.parametrize("body,message", [
-    (cbor2.dumps([1, 2], canonical=True), "not a map"),
-    (cbor2.dumps({"id": 1}, canonical=True), 'no text "type"'),
-    (b"\xff", "not valid CBOR"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        (cbor2.dumps([1, 2], canonical=True), "not a map"),
+        (cbor2.dumps({"id": 1}, canonical=True), 'no text "type"'),
+        (b"\xff", "not valid CBOR"),
+    ],
+)
 def test_malformed_bodies(body, message):
     with pytest.raises(ap.AdapterProtocolError, match=message):
         ap.decode(body)
@@ -62,24 +76,36 @@ def test_malformed_bodies(body, message):
 
 # -- replies (adapter §3.7 to adapter §3.9) -----------------------------------------------
 
+
 def _result(**over):
-    msg = {"type": "result", "id": 5, "session": 1, "out": b"", "released": b"", "events": [],
-           "status": "running", "error": None}
+    msg = {
+        "type": "result",
+        "id": 5,
+        "session": 1,
+        "out": b"",
+        "released": b"",
+        "events": [],
+        "status": "running",
+        "error": None,
+    }
     msg.update(over)
     return {k: v for k, v in msg.items() if v != "DROP"}
 
 
-@pytest.mark.parametrize("over,message", [
-    ({"id": 6}, 'reply "id" is 6'),
-    ({"out": "DROP"}, 'lacks "out"'),
-    ({"released": "text"}, '"released" must be a byte string'),
-    ({"status": "ok"}, '"status" must be one of'),
-    ({"status": "failed"}, 'status "failed" without an "error"'),
-    ({"error": "DROP"}, 'lacks "error"'),
-    ({"events": [{"type": "data"}]}, "unknown event"),
-    ({"events": [{"type": "end_of_stream", "total": -1}]}, '"total" must be a uint'),
-    ({"type": "hello"}, 'expected a "result" reply'),
-])
+@pytest.mark.parametrize(
+    "over,message",
+    [
+        ({"id": 6}, 'reply "id" is 6'),
+        ({"out": "DROP"}, 'lacks "out"'),
+        ({"released": "text"}, '"released" must be a byte string'),
+        ({"status": "ok"}, '"status" must be one of'),
+        ({"status": "failed"}, 'status "failed" without an "error"'),
+        ({"error": "DROP"}, 'lacks "error"'),
+        ({"events": [{"type": "data"}]}, "unknown event"),
+        ({"events": [{"type": "end_of_stream", "total": -1}]}, '"total" must be a uint'),
+        ({"type": "hello"}, 'expected a "result" reply'),
+    ],
+)
 def test_bad_results_are_protocol_errors(over, message):
     with pytest.raises(ap.AdapterProtocolError, match=message):
         ap.parse_result(_result(**over), 5)
@@ -100,9 +126,17 @@ def test_error_names_and_numbers_are_checked_against_the_registry():
 
 
 def test_hello_checks():
-    hello = {"type": "hello", "magic": "parley-adapter", "version": 1, "implementation": "x",
-             "roles": ["receiver"], "suites": [2], "injected_randomness": False,
-             "deterministic_signatures": False, "max_message": 1 << 20}
+    hello = {
+        "type": "hello",
+        "magic": "parley-adapter",
+        "version": 1,
+        "implementation": "x",
+        "roles": ["receiver"],
+        "suites": [2],
+        "injected_randomness": False,
+        "deterministic_signatures": False,
+        "max_message": 1 << 20,
+    }
     h = ap.parse_hello(hello)
     assert h.roles == ("receiver",) and h.suites == (2,) and not h.injected_randomness
     with pytest.raises(ap.AdapterProtocolError, match="speaks version 1"):
@@ -113,6 +147,7 @@ def test_hello_checks():
 
 # -- the reference adapter, spoken to directly ------------------------------------------------
 
+
 class Pipe:
     """The reference adapter as a child; every read has a deadline (READ_TIMEOUT)."""
 
@@ -120,8 +155,13 @@ class Pipe:
 
     def __init__(self):
         self.err = tempfile.TemporaryFile()  # noqa: SIM115 - a file: a chatty adapter never blocks
-        self.p = subprocess.Popen(REFERENCE, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=self.err, start_new_session=True)
+        self.p = subprocess.Popen(
+            REFERENCE,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            start_new_session=True,
+        )
 
     def _fail(self, what: str):
         os.killpg(self.p.pid, signal.SIGKILL)
@@ -136,8 +176,10 @@ class Pipe:
         while len(data) < n:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                self._fail(f"no complete message within {self.READ_TIMEOUT} s "
-                           f"(had {len(data)} of {n} bytes)")
+                self._fail(
+                    f"no complete message within {self.READ_TIMEOUT} s "
+                    f"(had {len(data)} of {n} bytes)"
+                )
             chunk = os.read(fd, n - len(data))
             if not chunk:
                 self._fail(f"end of its output after {len(data)} of {n} bytes")
@@ -174,15 +216,40 @@ def test_reference_adapter_runs_a_session_against_the_library(suite):
     hello = pipe.read()
     assert hello["magic"] == "parley-adapter" and hello["version"] == 1
     assert sorted(hello["roles"]) == ["emitter", "receiver"] and hello["suites"] == [1, 2]
-    start = {"type": "start", "id": 1, "session": 9, "role": "receiver", "suite": suite,
-             "own_key": keys.private_pem("receiver"), "peer_key": keys.public_pem("emitter"),
-             "entropy": None, "deterministic_signatures": False, "app_header": b"",
-             "message": b"", "chunk_size": 0}
+    start = {
+        "type": "start",
+        "id": 1,
+        "session": 9,
+        "role": "receiver",
+        "suite": suite,
+        "own_key": keys.private_pem("receiver"),
+        "peer_key": keys.public_pem("emitter"),
+        "entropy": None,
+        "deterministic_signatures": False,
+        "app_header": b"",
+        "message": b"",
+        "chunk_size": 0,
+    }
     r = pipe.send(start)
-    assert r == {"type": "result", "id": 1, "session": 9, "out": b"", "released": b"",
-                 "events": [], "status": "running", "error": None}
-    e = Emitter(SessionConfig(keys.key("emitter"), keys.key("receiver").public,
-                              SeededEntropy(b"x", "E"), app_header=b"hdr", chunk_size=3))
+    assert r == {
+        "type": "result",
+        "id": 1,
+        "session": 9,
+        "out": b"",
+        "released": b"",
+        "events": [],
+        "status": "running",
+        "error": None,
+    }
+    e = Emitter(
+        SessionConfig(
+            keys.key("emitter"),
+            keys.key("receiver").public,
+            SeededEntropy(b"x", "E"),
+            app_header=b"hdr",
+            chunk_size=3,
+        )
+    )
     e.start()
     r = pipe.send({"type": "feed", "id": 2, "session": 9, "data": e.data_to_send()})
     assert r["status"] == "running" and r["error"] is None and r["out"]
@@ -198,30 +265,56 @@ def test_reference_adapter_runs_a_session_against_the_library(suite):
     # A later request on the completed session: end of transport is normal (parley §7.5).
     r = pipe.send({"type": "eof", "id": 4, "session": 9})
     assert r["status"] == "done" and r["error"] is None
-    assert pipe.send({"type": "close", "id": 5, "session": 9}) == {"type": "closed", "id": 5,
-                                                                   "session": 9}
+    assert pipe.send({"type": "close", "id": 5, "session": 9}) == {
+        "type": "closed",
+        "id": 5,
+        "session": 9,
+    }
     r = pipe.send({"type": "feed", "id": 6, "session": 9, "data": b"x"})
     assert r["type"] == "error" and r["code"] == "unknown_session"
-    assert pipe.finish() == 0     # end of input: exit 0 (adapter §2.4)
+    assert pipe.finish() == 0  # end of input: exit 0 (adapter §2.4)
 
 
 def test_reference_adapter_reports_registry_errors_and_bad_requests():
     keys = fixed_keyset(2)
     pipe = Pipe()
     pipe.read()
-    r = pipe.send({"type": "start", "id": 1, "session": 1, "role": "receiver", "suite": 2,
-                   "own_key": keys.private_pem("receiver"), "peer_key": keys.public_pem("emitter"),
-                   "entropy": None, "deterministic_signatures": False, "app_header": b"",
-                   "message": b"", "chunk_size": 0})
+    r = pipe.send(
+        {
+            "type": "start",
+            "id": 1,
+            "session": 1,
+            "role": "receiver",
+            "suite": 2,
+            "own_key": keys.private_pem("receiver"),
+            "peer_key": keys.public_pem("emitter"),
+            "entropy": None,
+            "deterministic_signatures": False,
+            "app_header": b"",
+            "message": b"",
+            "chunk_size": 0,
+        }
+    )
     r = pipe.send({"type": "feed", "id": 2, "session": 1, "data": (8193).to_bytes(4, "big")})
     assert r["status"] == "failed"
     assert r["error"]["name"] == "FRAME_TOO_LARGE" and r["error"]["number"] == 4  # parley §11
-    assert r["out"] == bytes.fromhex("00000005a2000709" "04")  # ABORT {0: 7, 9: 4}
+    assert r["out"] == bytes.fromhex("00000005a200070904")  # ABORT {0: 7, 9: 4}
     r = pipe.send({"type": "feed", "id": 3, "session": 1, "data": b"more"})
     assert r["status"] == "failed" and r["error"]["name"] == "FRAME_TOO_LARGE"  # parley §9.3
-    r = pipe.send({"type": "start", "id": 4, "session": 2, "role": "receiver", "suite": 1,
-                   "own_key": "not a key", "peer_key": keys.public_pem("emitter")})
-    assert r["type"] == "error" and r["code"] == "bad_request" and "KEY_FILE_INVALID" in r["message"]
+    r = pipe.send(
+        {
+            "type": "start",
+            "id": 4,
+            "session": 2,
+            "role": "receiver",
+            "suite": 1,
+            "own_key": "not a key",
+            "peer_key": keys.public_pem("emitter"),
+        }
+    )
+    assert (
+        r["type"] == "error" and r["code"] == "bad_request" and "KEY_FILE_INVALID" in r["message"]
+    )
     body = b"\xff\xff"
     pipe.p.stdin.write(len(body).to_bytes(4, "big") + body)
     pipe.p.stdin.flush()

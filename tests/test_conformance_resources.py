@@ -27,7 +27,7 @@ ZOO = ROOT / "tests" / "zoo"
 BY_ID = {c.id: c for c in live.cases()}
 SESSION_R = "live/receiver/suite1/session/frame-by-frame"
 SESSION_E = "live/emitter/suite2/session/frame-by-frame"
-EARLY_R = "live/receiver/suite1/e-hello-version-2/frame-by-frame"   # fails before the data phase
+EARLY_R = "live/receiver/suite1/e-hello-version-2/frame-by-frame"  # fails before the data phase
 EARLY_E = "live/emitter/suite2/r-hello-mac-flip/frame-by-frame"
 
 
@@ -39,11 +39,15 @@ def _run(adapter, ids, **kw):
 def _script(tmp_path, body: str) -> list[str]:
     """An adapter: the reference adapter with ``body`` run first (it may patch ``ra``)."""
     path = tmp_path / "adapter.py"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         import os, subprocess, sys, time
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "reference")!r}]
         from parley_conformance.adapters import reference_adapter as ra
-        """) + textwrap.dedent(body) + "\nsys.exit(ra.main())\n")
+        """)
+        + textwrap.dedent(body)
+        + "\nsys.exit(ra.main())\n"
+    )
     return [sys.executable, str(path)]
 
 
@@ -51,7 +55,7 @@ def test_hanging_adapter_times_out_within_its_timeout_and_the_run_goes_on():
     results = _run(ZOO / "hangs", [SESSION_R, EARLY_R, SESSION_E, EARLY_E], read_timeout=1.0)
     assert [r.outcome for r in results] == ["TIMEOUT", "PASS", "TIMEOUT", "PASS"]
     for r in results[0], results[2]:
-        assert r.duration < 1.0 + 3.0, r.duration     # the timeout, plus the handshake, killing, slack
+        assert r.duration < 1.0 + 3.0, r.duration  # the timeout, plus the handshake, killing, slack
         assert "no reply within 1 s" in r.actual
         assert "zoo: hanging" in r.stderr
 
@@ -64,18 +68,22 @@ def test_crashing_adapter_is_restarted_and_the_run_goes_on():
 
 def test_case_timeout_bounds_a_case_of_many_quick_replies():
     """An adapter answering each request slowly but within the read timeout."""
-    results = _run(ZOO / "chatty-stderr", ["live/receiver/suite1/session/byte-by-byte"],
-                   case_timeout=0.5)
+    results = _run(
+        ZOO / "chatty-stderr", ["live/receiver/suite1/session/byte-by-byte"], case_timeout=0.5
+    )
     assert results[0].outcome == "TIMEOUT" and "case timeout" in results[0].actual
 
 
 def test_timeout_kills_the_whole_process_group(tmp_path):
     pidfile = tmp_path / "child.pid"
-    cmd = _script(tmp_path, f"""
+    cmd = _script(
+        tmp_path,
+        f"""
         child = subprocess.Popen(["sleep", "300"])
         open({str(pidfile)!r}, "w").write(str(child.pid))
         ra.Adapter.handle = lambda self, req: time.sleep(300)
-        """)
+        """,
+    )
     client = AdapterClient(cmd, read_timeout=0.5)
     client.start()
     adapter_pid, child_pid = client.proc.pid, int(pidfile.read_text())
@@ -103,7 +111,7 @@ def _gone(pid: int, wait: float = 5.0) -> bool:
 def test_a_1_gib_reply_is_refused_before_allocation():
     client = AdapterClient([str(ZOO / "huge-reply")])
     results = _run(ZOO / "huge-reply", [EARLY_R])
-    assert results[0].outcome == "PASS"          # fine until the data phase
+    assert results[0].outcome == "PASS"  # fine until the data phase
     case = BY_ID[SESSION_R]
     worker = runner._Worker(runner.Settings(commands=[client.command], names=["impl"]))
     worker.ensure(1)
@@ -118,10 +126,13 @@ def test_a_1_gib_reply_is_refused_before_allocation():
     assert time.monotonic() - t0 < 3 and peak < 8 << 20, peak
 
 
-@pytest.mark.parametrize("cap,message", [
-    (1 << 20, "declared length of 8388608 bytes, over the 1048576-byte cap"),
-    (ap.DEFAULT_MAX_REPLY, "not valid CBOR"),   # read 8 MiB up to its length, then refused
-])
+@pytest.mark.parametrize(
+    "cap,message",
+    [
+        (1 << 20, "declared length of 8388608 bytes, over the 1048576-byte cap"),
+        (ap.DEFAULT_MAX_REPLY, "not valid CBOR"),  # read 8 MiB up to its length, then refused
+    ],
+)
 def test_stdout_flood_is_cut_off(cap, message):
     t0 = time.monotonic()
     results = _run(ZOO / "floods-stdout", [SESSION_R, EARLY_R], max_reply=cap)
@@ -143,7 +154,9 @@ def test_stderr_flood_neither_blocks_nor_grows_without_bound():
 
 
 def test_unsolicited_bytes_and_out_of_turn_replies(tmp_path):
-    cmd = _script(tmp_path, """
+    cmd = _script(
+        tmp_path,
+        """
         handle = ra.Adapter.handle
         def twice(self, req):
             reply = handle(self, req)
@@ -151,7 +164,8 @@ def test_unsolicited_bytes_and_out_of_turn_replies(tmp_path):
             sys.stdout.buffer.write(len(body).to_bytes(4, "big") + body)   # one reply too many
             return reply
         ra.Adapter.handle = twice
-        """)
+        """,
+    )
     client = AdapterClient(cmd)
     client.start()
     deadline = time.monotonic() + 10
@@ -181,13 +195,16 @@ def test_never_says_hello_gives_up_after_the_startup_timeout():
 
 
 def test_adapter_that_dies_mid_reply_is_a_crash(tmp_path):
-    cmd = _script(tmp_path, """
+    cmd = _script(
+        tmp_path,
+        """
         def half(self, req):
             sys.stdout.buffer.write((100).to_bytes(4, "big") + b"\\xa1")
             sys.stdout.buffer.flush()
             os._exit(0)
         ra.Adapter.handle = half
-        """)
+        """,
+    )
     client = AdapterClient(cmd)
     client.start()
     with pytest.raises(AdapterCrashed, match=r"exited with status 0"):

@@ -29,20 +29,23 @@ REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapte
 
 def conformance(*args, timeout=120):
     """The command in its own process."""
-    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run(
+        CLI + [str(a) for a in args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
 
 
 @pytest.fixture
 def cli(capsys, monkeypatch):
     """The command's main() in this process (its adapters are still real subprocesses)."""
     from parley_conformance.cli import main
+
     monkeypatch.chdir(ROOT)
 
     def call(*args):
         rc = main([str(a) for a in args])
         out, err = capsys.readouterr()
         return subprocess.CompletedProcess(args, rc, out, err)
+
     return call
 
 
@@ -50,11 +53,14 @@ def _vector_counts() -> tuple[int, int]:
     """Counted from the vector files directly, not from the runner."""
     pos = json.loads((VECTORS / "parley_v1_sessions.json").read_text())
     neg = json.loads((VECTORS / "parley_v1_negative.json").read_text())
-    return (sum(len(g["tests"]) for g in pos["testGroups"]),
-            sum(len(g["tests"]) for g in neg["testGroups"]))
+    return (
+        sum(len(g["tests"]) for g in pos["testGroups"]),
+        sum(len(g["tests"]) for g in neg["testGroups"]),
+    )
 
 
 # -- the reference passes everything -------------------------------------------------
+
 
 def test_reference_adapter_passes_every_case():
     cases = vectors.cases(VECTORS) + live.cases()
@@ -63,7 +69,7 @@ def test_reference_adapter_passes_every_case():
     assert not bad, bad[:5]
     n_pos, n_neg = _vector_counts()
     kinds = {k: sum(r.kind == k for r in done.results) for k in ("vector", "live")}
-    assert kinds["vector"] == 2 * n_pos + n_neg          # each positive vector in both roles
+    assert kinds["vector"] == 2 * n_pos + n_neg  # each positive vector in both roles
     assert kinds["live"] >= 250
     assert done.hellos[0].injected_randomness and done.hellos[0].deterministic_signatures
     shapes = {r.id.rsplit("/", 1)[1] for r in done.results if r.kind == "live"}
@@ -74,7 +80,7 @@ def test_interop_of_the_reference_with_itself(cli):
     ref = ROOT / "parley_conformance" / "adapters" / "reference"
     p = cli("interop", ref, ref, "--no-progress", "-j", "2")
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    assert re.search(r"interop\s+(\d+)\s+\1\s*$", p.stdout, re.M)   # PASS column == total
+    assert re.search(r"interop\s+(\d+)\s+\1\s*$", p.stdout, re.M)  # PASS column == total
     assert "result: PASS" in p.stdout
     ids = [c.id for c in interop.cases()]
     for suite in (1, 2):
@@ -83,8 +89,14 @@ def test_interop_of_the_reference_with_itself(cli):
 
 
 def test_interop_finds_an_implementation_that_disagrees_with_the_reference(cli):
-    p = cli("interop", ROOT / "parley_conformance" / "adapters" / "reference",
-                    ZOO / "mac-omits-record-type", "--no-progress", "-k", "*/100-bytes/whole-*")
+    p = cli(
+        "interop",
+        ROOT / "parley_conformance" / "adapters" / "reference",
+        ZOO / "mac-omits-record-type",
+        "--no-progress",
+        "-k",
+        "*/100-bytes/whole-*",
+    )
     assert p.returncode == 1
     assert "BAD_RECORD_MAC" in p.stdout
     assert "interop/suite1/a-to-b/100-bytes/whole-flights" in p.stdout
@@ -92,26 +104,38 @@ def test_interop_finds_an_implementation_that_disagrees_with_the_reference(cli):
 
 # -- the command line --------------------------------------------------------------------
 
+
 def test_failure_report_has_everything_and_its_rerun_command_reruns_the_case(tmp_path):
     adapter = ZOO / "accepts-y-1"
-    p = conformance("run", adapter, "--no-progress", "-k", "live/*/suite1/*public-value-one/*",
-                    "-k", "live/receiver/suite1/session/whole-flights",
-                    "--json", tmp_path / "r.json", "--junit", tmp_path / "r.xml")
+    p = conformance(
+        "run",
+        adapter,
+        "--no-progress",
+        "-k",
+        "live/*/suite1/*public-value-one/*",
+        "-k",
+        "live/receiver/suite1/session/whole-flights",
+        "--json",
+        tmp_path / "r.json",
+        "--junit",
+        tmp_path / "r.xml",
+    )
     assert p.returncode == 1, p.stdout + p.stderr
     out = p.stdout
     cid = "live/receiver/suite1/e-hello-public-value-one/frame-by-frame"
-    block = out[out.index(f"── FAIL {cid}"):]
-    block = block[:block.index("rerun:") + 300]
-    assert "[§3.4]" in block                                   # the spec section
+    block = out[out.index(f"── FAIL {cid}") :]
+    block = block[: block.index("rerun:") + 300]
+    assert "[§3.4]" in block  # the spec section
     assert "expected: fails with INVALID_PUBLIC_KEY" in block
     assert "actual:   no error: it kept going" in block
-    assert re.search(r"runner → impl\s+E_HELLO\s+289 B  0000011d", block)   # both directions,
-    assert re.search(r"impl → runner\s+R_HELLO", block)                     # in hex
+    assert re.search(r"runner → impl\s+E_HELLO\s+289 B  0000011d", block)  # both directions,
+    assert re.search(r"impl → runner\s+R_HELLO", block)  # in hex
     assert "adapter stderr" not in block or "zoo" in block
     rerun = re.search(r"rerun: (.*)", block).group(1)
     assert rerun.startswith("conformance run ") and rerun.endswith(f"-k {cid}")
-    again = subprocess.run(CLI + shlex.split(rerun)[1:], capture_output=True, text=True, cwd=ROOT,
-                           timeout=60)
+    again = subprocess.run(
+        CLI + shlex.split(rerun)[1:], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert again.returncode == 1 and "1 case in" in again.stdout
 
     data = json.loads((tmp_path / "r.json").read_text())
@@ -119,8 +143,10 @@ def test_failure_report_has_everything_and_its_rerun_command_reruns_the_case(tmp
     assert data["summary"]["PASS"] == 1
     failed = [r for r in data["results"] if r["outcome"] == "FAIL"]
     assert all(r["transcript"] and r["rerun"] and r["section"] for r in failed)
-    assert {e["type"] for e in failed[0]["transcript"] if e["kind"] == "frame"} >= {"E_HELLO",
-                                                                                 "R_HELLO"}
+    assert {e["type"] for e in failed[0]["transcript"] if e["kind"] == "frame"} >= {
+        "E_HELLO",
+        "R_HELLO",
+    }
     suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
     assert suite.get("tests") == "3" and suite.get("failures") == "2"
     assert len(suite.findall("testcase/failure")) == 2
@@ -131,10 +157,22 @@ def test_expected_failures_file(tmp_path, cli):
     failing = "live/receiver/suite1/e-hello-public-value-one/frame-by-frame"
     passing = "live/receiver/suite1/e-hello-version-2/frame-by-frame"
     ef = tmp_path / "expected.txt"
-    ef.write_text(f"# known bugs\nxfail {failing} our range check starts at 1\n"
-                  f"skip {passing} not today\nxfail live/nothing/* stale entry\n")
-    p = cli("run", adapter, "--no-progress", "-v", "-k", failing, "-k", passing,
-            "--expected-failures", ef)
+    ef.write_text(
+        f"# known bugs\nxfail {failing} our range check starts at 1\n"
+        f"skip {passing} not today\nxfail live/nothing/* stale entry\n"
+    )
+    p = cli(
+        "run",
+        adapter,
+        "--no-progress",
+        "-v",
+        "-k",
+        failing,
+        "-k",
+        passing,
+        "--expected-failures",
+        ef,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"XFAIL       {failing}" in p.stdout and f"SKIP        {passing}: not today" in p.stdout
     assert "xfail live/nothing/*' matches no case" in p.stderr
@@ -156,12 +194,14 @@ def test_list_selection_and_stable_ids(cli):
     assert p.returncode == 0
     ids = p.stdout.split()
     assert len(ids) == len(set(ids)) >= 500
-    pat = re.compile(r"^(vector/(positive/suite[12]/tc\d+-[a-z0-9-]+/(emitter|receiver)|"
-                     r"negative/suite[12]/tc\d+-[a-z0-9-]+)|"
-                     r"live/(emitter|receiver)/suite[12]/[a-z0-9-]+/"
-                     r"(whole-flights|frame-by-frame|split-frames|byte-by-byte))$")
+    pat = re.compile(
+        r"^(vector/(positive/suite[12]/tc\d+-[a-z0-9-]+/(emitter|receiver)|"
+        r"negative/suite[12]/tc\d+-[a-z0-9-]+)|"
+        r"live/(emitter|receiver)/suite[12]/[a-z0-9-]+/"
+        r"(whole-flights|frame-by-frame|split-frames|byte-by-byte))$"
+    )
     assert all(pat.match(i) for i in ids), [i for i in ids if not pat.match(i)][:5]
-    assert cli("run", "--list").stdout.split() == ids          # stable
+    assert cli("run", "--list").stdout.split() == ids  # stable
     sel = cli("run", "--list", "--suite", "2", "--role", "emitter", "-k", "live/*").stdout.split()
     assert sel and all(i.startswith("live/emitter/suite2/") for i in sel)
     one = cli("run", "--list", "-k", "tc1117").stdout.split()
@@ -170,33 +210,55 @@ def test_list_selection_and_stable_ids(cli):
 
 def test_unsupported_capabilities_are_neither_pass_nor_fail(cli):
     """An adapter with suite 2 only, no injection and no emitter (adapter §3.2, adapter §3.8)."""
-    p = cli("run", ZOO / "limited", "--no-progress", "-j", "2", "-v", "-k", "vector/*/suite2/*",
-            "-k", "live/*/suite2/session/frame-by-frame",
-            "-k", "live/receiver/suite2/largest-records/*",
-            "-k", "live/receiver/suite1/session/frame-by-frame")
+    p = cli(
+        "run",
+        ZOO / "limited",
+        "--no-progress",
+        "-j",
+        "2",
+        "-v",
+        "-k",
+        "vector/*/suite2/*",
+        "-k",
+        "live/*/suite2/session/frame-by-frame",
+        "-k",
+        "live/receiver/suite2/largest-records/*",
+        "-k",
+        "live/receiver/suite1/session/frame-by-frame",
+    )
     assert p.returncode == 0, p.stdout[-4000:]
     out = p.stdout
     assert "UNSUPPORTED live/receiver/suite1/session/frame-by-frame: the adapter announces" in out
-    assert "UNSUPPORTED live/emitter/suite2/session/frame-by-frame: the adapter answered " \
-           "unsupported to start: this build has no emitter" in out
-    assert "UNSUPPORTED live/receiver/suite2/largest-records/whole-flights: the case sends a " \
-           "524289-byte message; the adapter takes at most 65536" in out
-    assert re.search(r"UNSUPPORTED vector/negative/suite2/tc2105-record-bit-flip: replaying this "
-                     r"vector needs injected randomness", out)
+    assert (
+        "UNSUPPORTED live/emitter/suite2/session/frame-by-frame: the adapter answered "
+        "unsupported to start: this build has no emitter" in out
+    )
+    assert (
+        "UNSUPPORTED live/receiver/suite2/largest-records/whole-flights: the case sends a "
+        "524289-byte message; the adapter takes at most 65536" in out
+    )
+    assert re.search(
+        r"UNSUPPORTED vector/negative/suite2/tc2105-record-bit-flip: replaying this "
+        r"vector needs injected randomness",
+        out,
+    )
     # Without injection, positive vectors still run (live, compared semantically), and so do
     # negative vectors whose frames do not depend on the implementation's randomness.
     table = re.search(r"^vector\s+(\d+)\s+(\d+)\s+(\d+)\s*$", out, re.M)
     assert table and int(table.group(1)) >= 9 + 20
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "/nonexistent/adapter"], "cannot find"),
-    (["run", "README.md"], "is not executable"),
-    (["run", "tests"], "is a directory"),
-    (["run", "-k", "no/such/case"], "no case matches"),
-    (["run", "--jobs", "0"], "--jobs must be at least 1"),
-    (["run", "--vectors", "/nonexistent"], "no test vectors found"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["run", "/nonexistent/adapter"], "cannot find"),
+        (["run", "README.md"], "is not executable"),
+        (["run", "tests"], "is a directory"),
+        (["run", "-k", "no/such/case"], "no case matches"),
+        (["run", "--jobs", "0"], "--jobs must be at least 1"),
+        (["run", "--vectors", "/nonexistent"], "no test vectors found"),
+    ],
+)
 def test_usage_errors_exit_2(cli, args, message):
     p = cli(*args)
     assert p.returncode == 2 and message in p.stderr, p.stderr
@@ -210,6 +272,7 @@ def test_harness_error_exit_2_when_the_adapter_never_says_hello():
 
 # -- where the vectors come from ---------------------------------------------------------
 
+
 def test_missing_vectors_fail_the_run_and_a_stray_vectors_folder_is_not_used(tmp_path):
     """An installed runner without vectors (no package data, no checkout) must not pass.
 
@@ -219,9 +282,13 @@ def test_missing_vectors_fail_the_run_and_a_stray_vectors_folder_is_not_used(tmp
     """
     import os
     import shutil
+
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "parley_conformance", site / "parley_conformance",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "parley_conformance",
+        site / "parley_conformance",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copytree(VECTORS, tmp_path / "vectors")
     env = {k: v for k, v in os.environ.items() if k != "PARLEY_VECTORS"}
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT / "reference")])
@@ -234,14 +301,26 @@ def test_missing_vectors_fail_the_run_and_a_stray_vectors_folder_is_not_used(tmp
     assert "the installed package" in line and "--vectors DIR" in line and "--kind live" in line
     assert str(tmp_path / "vectors") not in line
     # Live cases only, asked for explicitly: no vectors needed.
-    p = subprocess.run(run + ["--kind", "live", "--list"], capture_output=True, text=True,
-                       cwd=tmp_path, env=env, timeout=60)
+    p = subprocess.run(
+        run + ["--kind", "live", "--list"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert p.returncode == 0, p.stderr
     ids = p.stdout.split()
     assert len(ids) >= 250 and all(i.startswith("live/") for i in ids)
     # The folder given explicitly is used.
-    p = subprocess.run(run + ["--vectors", "vectors", "--list", "-k", "vector/*"],
-                       capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    p = subprocess.run(
+        run + ["--vectors", "vectors", "--list", "-k", "vector/*"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert p.returncode == 0, p.stderr
     n_pos, n_neg = _vector_counts()
     assert len(p.stdout.split()) == 2 * n_pos + n_neg
@@ -258,13 +337,19 @@ def test_vectors_are_looked_for_in_the_package_then_the_checkout(monkeypatch):
     monkeypatch.delenv("PARLEY_VECTORS", raising=False)
     where = [w for w, _ in vectors.vector_locations()]
     assert where == ["the installed package", "the source checkout"]
-    assert vectors.find_vectors() == VECTORS          # this checkout has no package data
+    assert vectors.find_vectors() == VECTORS  # this checkout has no package data
     assert vectors.vector_locations("x") == [("--vectors", Path("x"))]
 
 
 def test_reference_names_the_bundled_adapter(cli):
-    p = cli("interop", "reference", "reference", "--no-progress",
-            "-k", "interop/suite2/a-to-b/100-bytes/whole-flights")
+    p = cli(
+        "interop",
+        "reference",
+        "reference",
+        "--no-progress",
+        "-k",
+        "interop/suite2/a-to-b/100-bytes/whole-flights",
+    )
     assert p.returncode == 0 and "1 case in" in p.stdout, p.stdout + p.stderr
     p = cli("run", "reference", "--no-progress", "-k", "tc1001")
     assert p.returncode == 0 and "1 case in" in p.stdout, p.stdout + p.stderr
@@ -272,7 +357,13 @@ def test_reference_names_the_bundled_adapter(cli):
 
 def test_version():
     import parley
+
     for module in ("parley_conformance", "parley_conformance.cli"):
-        p = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
-                           text=True, cwd=ROOT, timeout=60)
+        p = subprocess.run(
+            [sys.executable, "-m", module, "--version"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
         assert p.returncode == 0 and p.stdout == f"conformance {parley.__version__}\n", p

@@ -40,8 +40,13 @@ TIMES: dict[str, float] = {}
 def _run(name: str):
     fault = zooadapter.FAULTS[name]
     ids = sorted({i for ids in _intended(fault).values() for i in ids} | set(fault.controls))
-    settings = runner.Settings(commands=[[str(ZOO / name)]], names=["impl"], jobs=1,
-                               read_timeout=fault.timeout or 5.0, case_timeout=20.0)
+    settings = runner.Settings(
+        commands=[[str(ZOO / name)]],
+        names=["impl"],
+        jobs=1,
+        read_timeout=fault.timeout or 5.0,
+        case_timeout=20.0,
+    )
     done = runner.run([BY_ID[i] for i in ids], settings)
     TIMES[name] = (done.duration, len(ids))
     return {r.id: r for r in done.results}
@@ -78,31 +83,50 @@ def test_member_fails_its_intended_cases_and_passes_its_controls(zoo_results, na
         for cid in ids:
             r = results[cid]
             assert r.outcome in fault.outcome, (
-                f"{name} should {'/'.join(fault.outcome)} {cid}, got {r.outcome}: {r.actual}")
+                f"{name} should {'/'.join(fault.outcome)} {cid}, got {r.outcome}: {r.actual}"
+            )
     for cid in fault.controls:
-        assert results[cid].outcome == "PASS", (name, cid, results[cid].actual, results[cid].details)
+        assert results[cid].outcome == "PASS", (
+            name,
+            cid,
+            results[cid].actual,
+            results[cid].details,
+        )
 
 
 # What the report says must point at the fault, not just "failed".
 EXPLANATIONS = {
-    "accepts-y-1": ("live/receiver/suite1/e-hello-public-value-one/frame-by-frame",
-                    "no error: it kept going; expected INVALID_PUBLIC_KEY"),
-    "releases-before-mac": ("live/receiver/suite2/record-ciphertext-bit-flip/byte-by-byte",
-                            "more than (or other than) the authenticated 32 bytes"),
-    "ack-before-final-verifies": ("live/receiver/suite1/final-wrong-total-resealed/frame-by-frame",
-                                  "sent ACK in the reply that reported the error"),
-    "no-seq-check": ("live/receiver/suite2/record-drop/frame-by-frame",
-                     "BAD_RECORD_MAC (11, §7.3) instead of RECORD_OUT_OF_ORDER"),
-    "eof-is-end-of-stream": ("live/receiver/suite1/eof-before-final/frame-by-frame",
-                             "no error: it completed the session; expected TRUNCATED"),
-    "wrong-error-number": ("live/receiver/suite1/record-drop/frame-by-frame",
-                           "reported with number 13; the registry number is 12"),
+    "accepts-y-1": (
+        "live/receiver/suite1/e-hello-public-value-one/frame-by-frame",
+        "no error: it kept going; expected INVALID_PUBLIC_KEY",
+    ),
+    "releases-before-mac": (
+        "live/receiver/suite2/record-ciphertext-bit-flip/byte-by-byte",
+        "more than (or other than) the authenticated 32 bytes",
+    ),
+    "ack-before-final-verifies": (
+        "live/receiver/suite1/final-wrong-total-resealed/frame-by-frame",
+        "sent ACK in the reply that reported the error",
+    ),
+    "no-seq-check": (
+        "live/receiver/suite2/record-drop/frame-by-frame",
+        "BAD_RECORD_MAC (11, §7.3) instead of RECORD_OUT_OF_ORDER",
+    ),
+    "eof-is-end-of-stream": (
+        "live/receiver/suite1/eof-before-final/frame-by-frame",
+        "no error: it completed the session; expected TRUNCATED",
+    ),
+    "wrong-error-number": (
+        "live/receiver/suite1/record-drop/frame-by-frame",
+        "reported with number 13; the registry number is 12",
+    ),
     "hangs": ("live/receiver/suite1/session/frame-by-frame", "no reply within 1 s"),
     "crashes": ("live/receiver/suite1/session/frame-by-frame", "killed by SIGSEGV"),
-    "junk-on-stdout": ("live/receiver/suite1/session/frame-by-frame",
-                       "'debug: got 79 bytes\\n"),
-    "huge-reply": ("live/receiver/suite1/session/frame-by-frame",
-                   "declared length of 1073741824 bytes, over the 16777216-byte cap"),
+    "junk-on-stdout": ("live/receiver/suite1/session/frame-by-frame", "'debug: got 79 bytes\\n"),
+    "huge-reply": (
+        "live/receiver/suite1/session/frame-by-frame",
+        "declared length of 1073741824 bytes, over the 16777216-byte cap",
+    ),
     "floods-stdout": ("live/receiver/suite1/session/frame-by-frame", "not valid CBOR"),
 }
 
@@ -115,6 +139,10 @@ def test_failure_explains_the_fault(zoo_results, name):
 
 
 def test_crash_and_hang_show_the_adapters_stderr_tail(zoo_results):
-    assert "zoo: about to crash" in zoo_results["crashes"][
-        "live/receiver/suite1/session/frame-by-frame"].stderr
-    assert "zoo: hanging" in zoo_results["hangs"]["live/emitter/suite2/session/frame-by-frame"].stderr
+    assert (
+        "zoo: about to crash"
+        in zoo_results["crashes"]["live/receiver/suite1/session/frame-by-frame"].stderr
+    )
+    assert (
+        "zoo: hanging" in zoo_results["hangs"]["live/emitter/suite2/session/frame-by-frame"].stderr
+    )

@@ -34,16 +34,19 @@ from parley.events import Acknowledged, EndOfStream
 from parley.frames import K_MAC
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SOURCES = [ROOT / "reference" / "parley" / p for p in
-           ("records.py", "connection.py", "primitives/symmetric.py")]
+SOURCES = [
+    ROOT / "reference" / "parley" / p
+    for p in ("records.py", "connection.py", "primitives/symmetric.py")
+]
 TAG_WORDS = {"tag", "mac", "digest"}
 TAG_CALLS = {"tag", "digest", "hmac", "hexdigest"}
 
 
 # -- 1. static -----------------------------------------------------------------------------
 
+
 def _tagish_name(identifier: str) -> bool:
-    if identifier.isupper():          # constants such as K_MAC, TAG_LEN: structure, not values
+    if identifier.isupper():  # constants such as K_MAC, TAG_LEN: structure, not values
         return False
     return bool(TAG_WORDS & set(identifier.lower().strip("_").split("_")))
 
@@ -94,42 +97,57 @@ def test_no_tag_is_compared_with_an_early_exit_comparison(path):
 
 def test_verifiers_use_compare_digest():
     """The two places that decide whether a tag verifies call hmac.compare_digest."""
-    for path, cls, func in ((SOURCES[0], "RecordKeys", "verify"),
-                            (SOURCES[2], None, "hmac_verify")):
+    for path, cls, func in (
+        (SOURCES[0], "RecordKeys", "verify"),
+        (SOURCES[2], None, "hmac_verify"),
+    ):
         tree = ast.parse(path.read_text())
-        scope = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls) \
-            if cls else tree
+        scope = (
+            next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
+            if cls
+            else tree
+        )
         fn = next(n for n in ast.walk(scope) if isinstance(n, ast.FunctionDef) and n.name == func)
-        calls = [n.func.attr for n in ast.walk(fn)
-                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+        calls = [
+            n.func.attr
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        ]
         assert "compare_digest" in calls, f"{path.name}: {func} does not call compare_digest"
 
 
-@pytest.mark.parametrize("bad", [
-    "if tag == expected:\n    pass",
-    "if f[K_MAC] != self._keys.tag(DATA, seq, offset, ct):\n    raise E",
-    "ok = h.digest() == mac_e",
-    "return symmetric.hmac(name, key, data) == bytes(tag)",
-    "if self._final_tag in seen:\n    pass",
-    "ok = bytes.__eq__(tag_a, computed)",
-    "ok = operator.eq(mac_r, x)",
-    "ok = fields[K_MAC][:16] == prefix",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "if tag == expected:\n    pass",
+        "if f[K_MAC] != self._keys.tag(DATA, seq, offset, ct):\n    raise E",
+        "ok = h.digest() == mac_e",
+        "return symmetric.hmac(name, key, data) == bytes(tag)",
+        "if self._final_tag in seen:\n    pass",
+        "ok = bytes.__eq__(tag_a, computed)",
+        "ok = operator.eq(mac_r, x)",
+        "ok = fields[K_MAC][:16] == prefix",
+    ],
+)
 def test_the_checker_finds_early_exit_comparisons(bad):
     assert non_constant_time_comparisons(bad), bad
 
 
-@pytest.mark.parametrize("good", [
-    "if len(tag) != 32:\n    pass",
-    "if body[ct_end] != K_MAC or body[ct_end + 2] != TAG_LEN:\n    pass",
-    "base = self._ack_mac if rtype == ACK else self._data_mac",
-    "if len(mac_r) != suite.hash_len:\n    pass",
-])
+@pytest.mark.parametrize(
+    "good",
+    [
+        "if len(tag) != 32:\n    pass",
+        "if body[ct_end] != K_MAC or body[ct_end + 2] != TAG_LEN:\n    pass",
+        "base = self._ack_mac if rtype == ACK else self._data_mac",
+        "if len(mac_r) != suite.hash_len:\n    pass",
+    ],
+)
 def test_the_checker_allows_public_comparisons(good):
     assert non_constant_time_comparisons(good) == []
 
 
 # -- 2. dynamic: every verification goes through compare_digest -------------------------------
+
 
 @pytest.fixture
 def compare_calls(monkeypatch):
@@ -139,6 +157,7 @@ def compare_calls(monkeypatch):
     def recording(a, b):
         calls.append((bytes(a), bytes(b)))
         return real(a, b)
+
     monkeypatch.setattr(hmac, "compare_digest", recording)
     return calls
 
@@ -163,17 +182,18 @@ def _flip_tag(body: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("suite", [1, 2])
-def test_each_verification_calls_compare_digest_with_the_received_tag(keypairs, suite,
-                                                                     compare_calls):
+def test_each_verification_calls_compare_digest_with_the_received_tag(
+    keypairs, suite, compare_calls
+):
     e, r, r_hello, message = _session(keypairs, suite)
     compare_calls.clear()
-    e.receive_data(join([r_hello]))                              # mac_r (§5.3)
+    e.receive_data(join([r_hello]))  # mac_r (§5.3)
     e.send_data(message)
     e.end_stream()
-    flight = frames_of(e.data_to_send())                         # E_AUTH, DATA x4, FINAL
-    events = r.receive_data(join(flight))                        # mac_e, 4 tags, tag_f
+    flight = frames_of(e.data_to_send())  # E_AUTH, DATA x4, FINAL
+    events = r.receive_data(join(flight))  # mac_e, 4 tags, tag_f
     ack = frames_of(r.data_to_send())[0]
-    events += e.receive_data(join([ack]))                        # tag_a (§7.4)
+    events += e.receive_data(join([ack]))  # tag_a (§7.4)
     assert isinstance(events[-1], Acknowledged)
     received = [_tag(r_hello)] + [_tag(b) for b in flight] + [_tag(ack)]
     assert len(compare_calls) == len(received) == 8, "one compare_digest per verification"
@@ -182,12 +202,17 @@ def test_each_verification_calls_compare_digest_with_the_received_tag(keypairs, 
 
 
 @pytest.mark.parametrize("suite", [1, 2])
-@pytest.mark.parametrize("which,error", [
-    ("mac_r", "KEY_CONFIRMATION_FAILED"), ("mac_e", "KEY_CONFIRMATION_FAILED"),
-    ("DATA", "BAD_RECORD_MAC"), ("FINAL", "BAD_RECORD_MAC"), ("ACK", "BAD_RECORD_MAC"),
-])
-def test_a_tampered_tag_is_refused_by_compare_digest(keypairs, suite, which, error,
-                                                     compare_calls):
+@pytest.mark.parametrize(
+    "which,error",
+    [
+        ("mac_r", "KEY_CONFIRMATION_FAILED"),
+        ("mac_e", "KEY_CONFIRMATION_FAILED"),
+        ("DATA", "BAD_RECORD_MAC"),
+        ("FINAL", "BAD_RECORD_MAC"),
+        ("ACK", "BAD_RECORD_MAC"),
+    ],
+)
+def test_a_tampered_tag_is_refused_by_compare_digest(keypairs, suite, which, error, compare_calls):
     e, r, r_hello, message = _session(keypairs, suite)
     if which == "mac_r":
         r_hello = _flip_tag(r_hello)
@@ -214,6 +239,7 @@ def test_a_tampered_tag_is_refused_by_compare_digest(keypairs, suite, which, err
 
 
 # -- 3. dynamic: a received tag that cannot be compared with == --------------------------------
+
 
 class UncomparableTag(bytes):
     """A received tag: any ==, !=, ordering or hashing of it is an early-exit comparison."""
@@ -242,6 +268,7 @@ def test_sessions_succeed_when_tags_refuse_equality(keypairs, suite, monkeypatch
     def verify(self, rtype, seq, count, body, tag):
         wrapped.append(type(tag) is UncomparableTag)
         return real_verify(self, rtype, seq, count, body, tag)
+
     monkeypatch.setattr(records.RecordKeys, "verify", verify)
 
     e, r, r_hello, message = _session(keypairs, suite)

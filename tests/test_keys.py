@@ -41,19 +41,27 @@ def _pkcs8(handle, password: bytes | None = None) -> bytes:
     """PKCS#8 PEM written by another implementation: pycryptodome for DSA, else the library."""
     if isinstance(handle, CryptodomeDSA.DsaKey):
         if password:
-            return handle.export_key(format="PEM", pkcs8=True, passphrase=password.decode(),
-                                     protection="PBKDF2WithHMAC-SHA256AndAES256-CBC")
+            return handle.export_key(
+                format="PEM",
+                pkcs8=True,
+                passphrase=password.decode(),
+                protection="PBKDF2WithHMAC-SHA256AndAES256-CBC",
+            )
         return handle.export_key(format="PEM", pkcs8=True)
-    enc = (serialization.BestAvailableEncryption(password) if password
-           else serialization.NoEncryption())
+    enc = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
     return handle.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc)
 
 
 def _spki_pem(handle) -> bytes:
     if isinstance(handle, CryptodomeDSA.DsaKey):
         return handle.public_key().export_key(format="PEM")
-    return handle.public_bytes(serialization.Encoding.PEM,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return handle.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def _public(handle):
@@ -83,6 +91,7 @@ def generated():
 
 # ------------------------------------------------------------------ round trips
 
+
 @pytest.mark.parametrize("suite", [SUITE_1, SUITE_2], ids=["suite1", "suite2"])
 def test_generate_pem_load_round_trip(generated, suite):
     key = generated[suite.number]
@@ -101,13 +110,17 @@ def test_generate_pem_load_round_trip(generated, suite):
     # the SPKI is another implementation's DER encoding of the same public key
     if suite is SUITE_1:
         assert key.spki_der == _cryptodome_of(key).public_key().export_key(format="DER")
-        assert keys.load_private_key(_cryptodome_of(key).export_key(format="PEM", pkcs8=True),
-                                     None) == key
-        assert keyfile.pkcs8_der(key.handle) == _cryptodome_of(key).export_key(format="DER",
-                                                                               pkcs8=True)
+        assert (
+            keys.load_private_key(_cryptodome_of(key).export_key(format="PEM", pkcs8=True), None)
+            == key
+        )
+        assert keyfile.pkcs8_der(key.handle) == _cryptodome_of(key).export_key(
+            format="DER", pkcs8=True
+        )
     else:
         assert key.spki_der == key.handle.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     # public key file round trip
     pub_pem = keys.public_key_pem(key)
     assert pub_pem.startswith(b"-----BEGIN PUBLIC KEY-----\n")
@@ -130,8 +143,12 @@ def test_expect_suite(generated):
     assert keys.load_private_key(pem, None, expect_suite=SUITE_2).suite is SUITE_2
     err = _raises("KEY_SUITE_MISMATCH", keys.load_private_key, pem, None, expect_suite=SUITE_1)
     assert SUITE_1.name in str(err) and SUITE_2.name in str(err)
-    _raises("KEY_SUITE_MISMATCH", keys.load_public_key, keys.public_key_pem(generated[1]),
-            expect_suite=SUITE_2)
+    _raises(
+        "KEY_SUITE_MISMATCH",
+        keys.load_public_key,
+        keys.public_key_pem(generated[1]),
+        expect_suite=SUITE_2,
+    )
 
 
 def test_empty_password_refused_at_write(generated):
@@ -140,6 +157,7 @@ def test_empty_password_refused_at_write(generated):
 
 
 # ------------------------------------------------------------------ passwords
+
 
 def test_wrong_or_missing_password(generated):
     pem = keys.private_key_pem(generated[2], PW)
@@ -152,9 +170,10 @@ def test_wrong_or_missing_password(generated):
 
 # ------------------------------------------------------------------ invalid files
 
+
 def _pem_block(label: str, der: bytes) -> bytes:
     b64 = base64.encodebytes(der).decode().replace("\n", "")
-    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
     return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode()
 
 
@@ -162,28 +181,37 @@ def test_garbage_is_invalid(generated):
     good = keys.private_key_pem(generated[2], None)
     body = good.split(b"\n")
     cases_private = [
-        b"", b"garbage", b"\x00" * 100, bytes(range(256)),
+        b"",
+        b"garbage",
+        b"\x00" * 100,
+        bytes(range(256)),
         b"-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n",
         b"-----BEGIN PRIVATE KEY-----\n!!!not base64!!!\n-----END PRIVATE KEY-----\n",
         _pem_block("PRIVATE KEY", b"\x30\x03\x02\x01\x00"),
         _pem_block("PRIVATE KEY", bytes(64)),
-        b"\n".join(body[:3] + body[4:]),           # a line missing
-        good.replace(b"-----END PRIVATE KEY-----", b""),   # truncated
-        good + good,                               # two keys
-        keys.public_key_pem(generated[2]),         # a public key
-        generated[2].handle.private_bytes(         # legacy SEC1 "EC PRIVATE KEY"
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption()),
-        generated[2].handle.private_bytes(         # DER, not PEM
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()),
+        b"\n".join(body[:3] + body[4:]),  # a line missing
+        good.replace(b"-----END PRIVATE KEY-----", b""),  # truncated
+        good + good,  # two keys
+        keys.public_key_pem(generated[2]),  # a public key
+        generated[2].handle.private_bytes(  # legacy SEC1 "EC PRIVATE KEY"
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        ),
+        generated[2].handle.private_bytes(  # DER, not PEM
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     ]
     for pem in cases_private:
         _raises("KEY_FILE_INVALID", keys.load_private_key, pem, None)
     cases_public = [
-        b"", b"garbage", _pem_block("PUBLIC KEY", bytes(40)),
+        b"",
+        b"garbage",
+        _pem_block("PUBLIC KEY", bytes(40)),
         b"-----BEGIN PUBLIC KEY-----\n%%%%\n-----END PUBLIC KEY-----\n",
-        good,                                      # a private key
+        good,  # a private key
         _pem_block("CERTIFICATE", b"\x30\x00"),
     ]
     for pem in cases_public:
@@ -201,10 +229,10 @@ def test_inconsistent_dsa_parameters_are_invalid():
     p, q = int(kat["p"], 16), int(kat["q"], 16)
     g, y, x = int(kat["g"], 16), int(kat["y"], 16), int(kat["x"], 16)
     bad = [
-        (p - 1, p - 1, q),          # g of order 2, not in the order-q subgroup
-        (p - 1, g, q),              # y of order 2
-        (1, g, q),                  # y = 1
-        (y, g, q + 2),              # q does not divide p - 1
+        (p - 1, p - 1, q),  # g of order 2, not in the order-q subgroup
+        (p - 1, g, q),  # y of order 2
+        (1, g, q),  # y = 1
+        (y, g, q + 2),  # q does not divide p - 1
     ]
     for yy, gg, qq in bad:
         pub = CryptodomeDSA.construct((yy, gg, p, qq), consistency_check=False)
@@ -213,9 +241,14 @@ def test_inconsistent_dsa_parameters_are_invalid():
     for xx in (0, q, q + 1):
         der = keyfile.der.sequence(
             keyfile.der.integer(0),
-            keyfile.der.sequence(keyfile.der.oid("1.2.840.10040.4.1"), keyfile.der.sequence(
-                keyfile.der.integer(p), keyfile.der.integer(q), keyfile.der.integer(g))),
-            keyfile.der.octet_string(keyfile.der.integer(xx)))
+            keyfile.der.sequence(
+                keyfile.der.oid("1.2.840.10040.4.1"),
+                keyfile.der.sequence(
+                    keyfile.der.integer(p), keyfile.der.integer(q), keyfile.der.integer(g)
+                ),
+            ),
+            keyfile.der.octet_string(keyfile.der.integer(xx)),
+        )
         _raises("KEY_FILE_INVALID", keys.load_private_key, _pem_block("PRIVATE KEY", der), None)
     # while the RFC 6979 key itself (consistent) is a fine suite-1 key
     good = CryptodomeDSA.construct((y, g, p, q, x))
@@ -224,6 +257,7 @@ def test_inconsistent_dsa_parameters_are_invalid():
 
 
 # ------------------------------------------------------------------ wrong key types
+
 
 def _fake_dsa3072():
     """A structurally valid 3072/256 DSA key without a 3-second parameter search
@@ -250,12 +284,13 @@ def test_wrong_key_types_are_suite_mismatch(foreign_keys):
         for pem, password in ((_pkcs8(handle), None), (_pkcs8(handle, PW), PW)):
             err = _raises("KEY_SUITE_MISMATCH", keys.load_private_key, pem, password)
             assert described in str(err)
-            assert "P-384" in str(err) and "2048-bit p" in str(err)   # what the suites need
+            assert "P-384" in str(err) and "2048-bit p" in str(err)  # what the suites need
         err = _raises("KEY_SUITE_MISMATCH", keys.load_public_key, _spki_pem(handle.public_key()))
         assert described in str(err)
 
 
 # ------------------------------------------------------------------ repr
+
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_repr_hides_private_material(generated, n):
@@ -266,10 +301,11 @@ def test_repr_hides_private_material(generated, n):
         assert form.lstrip("0")[:12] not in text
     assert key.suite.name in repr(key)
     assert key.identity.hex()[:16] in repr(key)
-    assert key.identity.hex() not in repr(key)   # a prefix only
+    assert key.identity.hex() not in repr(key)  # a prefix only
 
 
 # ------------------------------------------------------------------ openssl interop
+
 
 def _run(*args: str, cwd: Path, input: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([OPENSSL, *args], cwd=cwd, input=input, capture_output=True, timeout=120)
@@ -282,13 +318,41 @@ def openssl_keys(tmp_path_factory):
     d = tmp_path_factory.mktemp("openssl")
     steps = [
         ("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", "ec.pem"),
-        ("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384",
-         "-aes-256-cbc", "-pass", "pass:sesame", "-out", "ec_enc.pem"),
-        ("genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048",
-         "-pkeyopt", "dsa_paramgen_q_bits:256", "-out", "dsaparam.pem"),
+        (
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-aes-256-cbc",
+            "-pass",
+            "pass:sesame",
+            "-out",
+            "ec_enc.pem",
+        ),
+        (
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DSA",
+            "-pkeyopt",
+            "dsa_paramgen_bits:2048",
+            "-pkeyopt",
+            "dsa_paramgen_q_bits:256",
+            "-out",
+            "dsaparam.pem",
+        ),
         ("genpkey", "-paramfile", "dsaparam.pem", "-out", "dsa.pem"),
-        ("genpkey", "-paramfile", "dsaparam.pem", "-aes-256-cbc", "-pass", "pass:sesame",
-         "-out", "dsa_enc.pem"),
+        (
+            "genpkey",
+            "-paramfile",
+            "dsaparam.pem",
+            "-aes-256-cbc",
+            "-pass",
+            "pass:sesame",
+            "-out",
+            "dsa_enc.pem",
+        ),
         ("pkey", "-in", "ec.pem", "-pubout", "-out", "ec_pub.pem"),
         ("pkey", "-in", "dsa.pem", "-pubout", "-out", "dsa_pub.pem"),
         ("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "p256.pem"),
@@ -320,8 +384,9 @@ def test_openssl_written_keys_load(openssl_keys, name, suite):
 
 @needs_openssl
 def test_openssl_p256_is_suite_mismatch(openssl_keys):
-    err = _raises("KEY_SUITE_MISMATCH", keys.load_private_key,
-                  (openssl_keys / "p256.pem").read_bytes(), None)
+    err = _raises(
+        "KEY_SUITE_MISMATCH", keys.load_private_key, (openssl_keys / "p256.pem").read_bytes(), None
+    )
     assert "prime256v1" in str(err) or "secp256r1" in str(err)
 
 
@@ -336,26 +401,44 @@ def test_openssl_reads_parley_written_keys(generated, tmp_path, n):
     bad = _run("pkey", "-in", "key.pem", "-passin", "pass:nope", "-noout", cwd=tmp_path)
     assert bad.returncode != 0
     # openssl derives the same public key from the decrypted private key
-    pub = _run("pkey", "-in", "key.pem", "-passin", "pass:" + PW.decode(), "-pubout",
-               "-outform", "DER", cwd=tmp_path)
+    pub = _run(
+        "pkey",
+        "-in",
+        "key.pem",
+        "-passin",
+        "pass:" + PW.decode(),
+        "-pubout",
+        "-outform",
+        "DER",
+        cwd=tmp_path,
+    )
     assert pub.returncode == 0 and pub.stdout == key.spki_der
     text = _run("pkey", "-in", "pub.pem", "-pubin", "-noout", "-text", cwd=tmp_path)
     assert text.returncode == 0
-    assert (b"P-384" in text.stdout or b"secp384r1" in text.stdout) if n == 2 \
+    assert (
+        (b"P-384" in text.stdout or b"secp384r1" in text.stdout)
+        if n == 2
         else b"2048 bit" in text.stdout
+    )
 
 
 def test_encrypted_key_uses_pbes2_with_600000_rounds(tmp_path):
     """§12: PBES2, PBKDF2-HMAC-SHA256 with 600000 rounds, AES-256-CBC, read back by OpenSSL's parser."""
     import shutil
     import subprocess
+
     if shutil.which("openssl") is None:
         pytest.skip("openssl binary not installed")
     key = keys.generate_private_key(SUITE_2)
     path = tmp_path / "k.pem"
     path.write_bytes(keys.private_key_pem(key, b"pw"))
-    dump = subprocess.run(["openssl", "asn1parse", "-in", str(path)], capture_output=True,
-                          text=True, check=True, timeout=60).stdout
+    dump = subprocess.run(
+        ["openssl", "asn1parse", "-in", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
     assert ":PBES2" in dump and ":PBKDF2" in dump and ":hmacWithSHA256" in dump
     assert ":aes-256-cbc" in dump
     assert "INTEGER           :0927C0" in dump  # 600000
@@ -370,8 +453,8 @@ PKCS8_SCHEMES = [
     (("-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1"), None),
     (("-v2", "aes-192-cbc", "-v2prf", "hmacWithSHA512"), None),
     (("-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA384", "-iter", "1"), None),
-    (("-v2", "des3"), "KEY_FILE_INVALID"),               # not AES-CBC
-    (("-scrypt",), "KEY_FILE_INVALID"),                  # not PBKDF2
+    (("-v2", "des3"), "KEY_FILE_INVALID"),  # not AES-CBC
+    (("-scrypt",), "KEY_FILE_INVALID"),  # not PBKDF2
 ]
 
 
@@ -380,8 +463,18 @@ PKCS8_SCHEMES = [
 @pytest.mark.parametrize("args, error", PKCS8_SCHEMES, ids=lambda v: "-".join(v) if v else "ok")
 def test_openssl_pkcs8_schemes(generated, tmp_path, n, args, error):
     (tmp_path / "plain.pem").write_bytes(keys.private_key_pem(generated[n], None))
-    res = _run("pkcs8", "-topk8", "-in", "plain.pem", "-passout", "pass:sesame", *args,
-               "-out", "enc.pem", cwd=tmp_path)
+    res = _run(
+        "pkcs8",
+        "-topk8",
+        "-in",
+        "plain.pem",
+        "-passout",
+        "pass:sesame",
+        *args,
+        "-out",
+        "enc.pem",
+        cwd=tmp_path,
+    )
     if res.returncode != 0:
         pytest.skip(f"this openssl cannot write {args}: {res.stderr.decode()[:100]}")
     pem = (tmp_path / "enc.pem").read_bytes()
@@ -415,7 +508,9 @@ def test_signatures_interoperate_with_openssl(generated, tmp_path, n):
         sig = key.sign(b"interop message", deterministic=deterministic)
         r, s = int.from_bytes(sig[:half], "big"), int.from_bytes(sig[half:], "big")
         (tmp_path / "sig.der").write_bytes(encode_dss_signature(r, s))
-        ok = _run("dgst", digest, "-verify", "pub.pem", "-signature", "sig.der", "msg", cwd=tmp_path)
+        ok = _run(
+            "dgst", digest, "-verify", "pub.pem", "-signature", "sig.der", "msg", cwd=tmp_path
+        )
         assert ok.returncode == 0 and b"Verified OK" in ok.stdout, ok.stderr.decode()
     made = _run("dgst", digest, "-sign", "key.pem", "-out", "theirs.der", "msg", cwd=tmp_path)
     assert made.returncode == 0, made.stderr.decode()

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CRYPTO = {"cryptography", "gmpy2", "Crypto", "Cryptodome", "hashlib", "hmac", "ssl"}
 # Where the fence is crossed on purpose, and why:
 ALLOWED = {
-    "reference/parley/primitives": CRYPTO,                 # the fence itself
+    "reference/parley/primitives": CRYPTO,  # the fence itself
     # The record MAC (§7.1) keys one stdlib HMAC per session and copies it per record; it is
     # the data phase's hot path and stays beside the record code until the performance work
     # moves it behind the fence without a per-record cost.
@@ -44,5 +44,6 @@ def test_only_the_fence_imports_cryptographic_libraries():
         bad = (_imports(f) & CRYPTO) - allowed
         if bad:
             offenders.append(f"{rel}: {sorted(bad)}")
-    assert not offenders, "imports of cryptographic libraries outside parley.primitives:\n" + \
-        "\n".join(offenders)
+    assert not offenders, (
+        "imports of cryptographic libraries outside parley.primitives:\n" + "\n".join(offenders)
+    )

@@ -25,9 +25,15 @@ from parley.primitives import symmetric
 from parley.state import State
 
 KIB = 1024
-WITHOUT = pytest.param(False, id="limit-off", marks=pytest.mark.xfail(
-    strict=True, raises=(AssertionError, pytest.fail.Exception),
-    reason="with the limit switched off, this test must fail (on its assertions)"))
+WITHOUT = pytest.param(
+    False,
+    id="limit-off",
+    marks=pytest.mark.xfail(
+        strict=True,
+        raises=(AssertionError, pytest.fail.Exception),
+        reason="with the limit switched off, this test must fail (on its assertions)",
+    ),
+)
 LIMIT = [pytest.param(True, id="limit-on"), WITHOUT]
 
 
@@ -47,8 +53,14 @@ def peak_of(fn):
     return peak, outcome
 
 
-PARTIES = ["receiver START", "receiver WAIT_E_AUTH", "receiver STREAMING",
-           "emitter WAIT_R_HELLO", "emitter STREAMING", "emitter WAIT_ACK"]
+PARTIES = [
+    "receiver START",
+    "receiver WAIT_E_AUTH",
+    "receiver STREAMING",
+    "emitter WAIT_R_HELLO",
+    "emitter STREAMING",
+    "emitter WAIT_ACK",
+]
 
 
 def party(keypairs, name: str, suite: int = 2):
@@ -80,6 +92,7 @@ def no_frame_limits(monkeypatch) -> None:
 
 
 # -- §4.1, §10: the declared frame length ----------------------------------------------
+
 
 @pytest.mark.parametrize("limit_on", LIMIT)
 @pytest.mark.parametrize("where", PARTIES)
@@ -157,6 +170,7 @@ def test_record_frame_cap_262400(keypairs, monkeypatch, limit_on):
 
 # -- §4.2, §10: CBOR nesting and entries ---------------------------------------------------
 
+
 def _decode_limited(limit_on: bool):
     """frames.decode_body's decoder, or the same decoder with its depth/entry limits off."""
     decode = cbor.decode
@@ -186,12 +200,16 @@ def test_huge_array_refused_on_its_head(limit_on):
     assert peak < 4 * KIB, f"{peak} bytes allocated"
 
 
-@pytest.mark.parametrize("head", [
-    b"\xbb" + b"\xff" * 8,              # a map of 2^64 - 1 entries
-    b"\x9b" + b"\x7f" + b"\xff" * 7,    # an array of 2^63 - 1 elements
-    b"\x5b" + b"\x7f" + b"\xff" * 7,    # a byte string of 2^63 - 1 bytes
-    b"\x7a\xff\xff\xff\xff",            # a text string of 2^32 - 1 bytes
-], ids=["map", "array", "bstr", "tstr"])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"\xbb" + b"\xff" * 8,  # a map of 2^64 - 1 entries
+        b"\x9b" + b"\x7f" + b"\xff" * 7,  # an array of 2^63 - 1 elements
+        b"\x5b" + b"\x7f" + b"\xff" * 7,  # a byte string of 2^63 - 1 bytes
+        b"\x7a\xff\xff\xff\xff",  # a text string of 2^32 - 1 bytes
+    ],
+    ids=["map", "array", "bstr", "tstr"],
+)
 def test_declared_sizes_beyond_the_input_allocate_nothing(head):
     """Declared counts and lengths are checked against the remaining input before anything is
     allocated, with or without the depth/entry limits (§4.2)."""
@@ -238,6 +256,7 @@ def test_entry_and_depth_limits_at_their_boundaries(keypairs, monkeypatch, limit
 
 
 # -- §10: record and application header sizes (checked before the MAC) ----------------------
+
 
 @pytest.mark.parametrize("limit_on", LIMIT)
 def test_data_record_over_262144_bytes_is_limit_exceeded(keypairs, monkeypatch, limit_on):
@@ -313,6 +332,7 @@ def test_a_dead_session_does_not_grow_per_call(keypairs):
                 r.receive_data(b"x")
             except ParleyError as exc:
                 assert exc is first.value
+
     hammer(10)
     peak, _ = peak_of(lambda: hammer(5000))
     assert depth(first.value.__traceback__) < 40
@@ -321,12 +341,16 @@ def test_a_dead_session_does_not_grow_per_call(keypairs):
 
 # -- a failure does not pin the caller's buffers ------------------------------------------------
 
+
 def _break_the_cipher(monkeypatch, failing) -> None:
     """Make every AES-CTR operation of the core (handshake and record layer) call ``failing``."""
     monkeypatch.setattr(symmetric, "aes256_ctr", failing)
     if hasattr(symmetric, "AesCtrKey"):  # the record layer's per-session context
-        monkeypatch.setattr(symmetric.AesCtrKey, "apply",
-                            lambda self, counter_block, data: failing(b"", counter_block, data))
+        monkeypatch.setattr(
+            symmetric.AesCtrKey,
+            "apply",
+            lambda self, counter_block, data: failing(b"", counter_block, data),
+        )
 
 
 def _can_resize(buf: bytearray) -> bool:
@@ -345,13 +369,20 @@ def _streaming_pair(keypairs):
     e.send_data(b"a" * 100)
     e.end_stream()
     flight = bytearray(e.data_to_send())
-    first = 4 + int.from_bytes(flight[:4], "big")       # E_AUTH
+    first = 4 + int.from_bytes(flight[:4], "big")  # E_AUTH
     r.receive_data(bytes(flight[:first]))
     return r, flight[first:]
 
 
-@pytest.mark.parametrize("how", ["bad record (fast path)", "bad frame (general path)",
-                                 "library failure", "memoryview of the buffer"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "bad record (fast path)",
+        "bad frame (general path)",
+        "library failure",
+        "memoryview of the buffer",
+    ],
+)
 def test_a_failure_does_not_pin_the_callers_receive_buffer(keypairs, monkeypatch, how):
     """The reader borrows the caller's bytes (no copy); after a failure nothing of the session,
     its error or the error's traceback may keep a view of them, or an application that reuses
@@ -363,8 +394,10 @@ def test_a_failure_does_not_pin_the_callers_receive_buffer(keypairs, monkeypatch
     elif how == "bad frame (general path)":
         buf[4] = 0xFF
     elif how == "library failure":
+
         def failing(*args):
             raise ValueError("library failure")
+
         _break_the_cipher(monkeypatch, failing)
     else:
         buf[20] ^= 1
@@ -378,5 +411,5 @@ def test_a_refused_send_does_not_pin_the_callers_buffer(keypairs):
     e, _ = make_pair(keypairs, 2)
     buf = bytearray(b"message" * 100)
     with pytest.raises(ParleyError):
-        e.send_data(buf)                         # API_MISUSE: the handshake has not run
+        e.send_data(buf)  # API_MISUSE: the handshake has not run
     assert _can_resize(buf)

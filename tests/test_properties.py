@@ -45,9 +45,15 @@ import oracle  # noqa: E402
 import targets  # noqa: E402
 import transcripts  # noqa: E402
 
-_BASE = dict(deadline=None, print_blob=True,
-             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                    HealthCheck.filter_too_much])
+_BASE = dict(
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
 _PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 _SCALE = {"ci": 1, "long": 50}.get(_PROFILE_NAME)
 _PARENT = settings.get_profile(_PROFILE_NAME) if _SCALE is None else settings.default
@@ -69,15 +75,18 @@ def tr(keypairs):
     """{suite: (transcript, another session's transcript)}, deterministic, recorded once."""
     out = {}
     for suite in SUITES:
-        t = transcripts.record(*make_pair(keypairs, suite, seed=b"prop", header=b"name=p.txt",
-                                          chunk=16), MESSAGE)
-        o = transcripts.record(*make_pair(keypairs, suite, seed=b"other", header=b"name=p.txt",
-                                          chunk=16), MESSAGE)
+        t = transcripts.record(
+            *make_pair(keypairs, suite, seed=b"prop", header=b"name=p.txt", chunk=16), MESSAGE
+        )
+        o = transcripts.record(
+            *make_pair(keypairs, suite, seed=b"other", header=b"name=p.txt", chunk=16), MESSAGE
+        )
         out[suite] = (t, o)
     return out
 
 
 # -- helpers -----------------------------------------------------------------------------
+
 
 def split(stream: bytes, cuts: list[int]) -> list[bytes]:
     """``stream`` cut at ``cuts`` (any positions, repeats give empty pieces)."""
@@ -93,7 +102,7 @@ def split(stream: bytes, cuts: list[int]) -> list[bytes]:
 def run_receiver(t, stream: bytes, cuts=(), *, eof: bool = True) -> oracle.Outcome:
     """Feed ``stream`` to a Receiver (from the latest snapshot it agrees with), whole and split."""
     snap = t.receiver_snapshot_for(stream)
-    rest = stream[snap.consumed:]
+    rest = stream[snap.consumed :]
     whole = oracle.run(snap, [rest], eof=eof)
     oracle.check_receiver(whole, t)
     if cuts:
@@ -138,7 +147,9 @@ def mutated(draw, frames_list: list[bytes], foreign: list[bytes], reflected: lis
             fr.insert(j, draw(st.sampled_from(reflected)))
     s = bytearray(b"".join(fr))
     for _ in range(draw(st.integers(0 if n_frame else 1, 3))):
-        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "dup_range", "overwrite"]))
+        op = draw(
+            st.sampled_from(["flip", "insert", "delete", "truncate", "dup_range", "overwrite"])
+        )
         p = draw(st.integers(0, len(s)))
         q = draw(st.integers(p, min(len(s), p + 300)))
         if op == "flip" and p < len(s):
@@ -153,7 +164,7 @@ def mutated(draw, frames_list: list[bytes], foreign: list[bytes], reflected: lis
             s[q:q] = s[p:q]
         elif op == "overwrite":
             junk = draw(st.binary(min_size=1, max_size=8))
-            s[p:p + len(junk)] = junk
+            s[p : p + len(junk)] = junk
     return bytes(s)
 
 
@@ -162,7 +173,7 @@ def _released_before(t, position: int) -> bytes:
     bounds = t.e_bounds()
     # frames 0, 1 are E_HELLO, E_AUTH; frames 2 .. 2+len(records)-1 are DATA.
     whole = [k for k in range(len(t.records)) if bounds[k + 3] <= position]
-    return b"".join(t.records[:len(whole)])
+    return b"".join(t.records[: len(whole)])
 
 
 def _frame_start(t, position: int) -> int:
@@ -171,6 +182,7 @@ def _frame_start(t, position: int) -> int:
 
 
 # -- the decoder (§4.1, §4.2, §4.3) -------------------------------------------------------
+
 
 @budget(300)
 @given(stream=st.binary(max_size=600), ctl=st.integers(0, 255))
@@ -181,8 +193,11 @@ def test_frame_reader_arbitrary_bytes_and_splits(stream, ctl):
 
 
 @budget(200)
-@given(stream=st.lists(st.binary(min_size=0, max_size=60), max_size=6), cuts=cuts_st,
-       limit=st.sampled_from([0, 1, 5, 64, 8192, 262400]))
+@given(
+    stream=st.lists(st.binary(min_size=0, max_size=60), max_size=6),
+    cuts=cuts_st,
+    limit=st.sampled_from([0, 1, 5, 64, 8192, 262400]),
+)
 def test_frame_reader_framed_bodies(stream, cuts, limit):
     """Streams of well-framed bodies (plus a ragged tail) give the same frames in any split."""
     data = b"".join(frames.frame(b) if b else b"\x00\x00\x00" for b in stream)
@@ -196,19 +211,28 @@ def test_decode_body_arbitrary_bytes(body):
     targets.check_body(body)
 
 
-_scalars = st.one_of(st.integers(-(2 ** 64), 2 ** 64 - 1), st.binary(max_size=40),
-                     st.text(max_size=10), st.booleans(), st.none())
+_scalars = st.one_of(
+    st.integers(-(2**64), 2**64 - 1),
+    st.binary(max_size=40),
+    st.text(max_size=10),
+    st.booleans(),
+    st.none(),
+)
 _values = st.one_of(_scalars, st.lists(_scalars, max_size=3))
 
 
 @budget(150)
-@given(fields=st.dictionaries(st.integers(0, 12), _values, max_size=7),
-       mtype=st.integers(0, 9), canonical=st.booleans(), edit=st.tuples(st.integers(0, 400),
-                                                                        st.integers(0, 255)))
+@given(
+    fields=st.dictionaries(st.integers(0, 12), _values, max_size=7),
+    mtype=st.integers(0, 9),
+    canonical=st.booleans(),
+    edit=st.tuples(st.integers(0, 400), st.integers(0, 255)),
+)
 def test_decode_body_near_valid_frames(fields, mtype, canonical, edit):
     """Typed maps like Parley's frames, deterministic or not (cbor2), optionally with one byte
     changed: only §4.2/§4.3 registry errors, and an accepted body is deterministic."""
     import cbor2
+
     fields = {0: mtype, **fields}
     body = bytearray(cbor2.dumps(fields, canonical=canonical))
     pos, value = edit
@@ -218,9 +242,14 @@ def test_decode_body_near_valid_frames(fields, mtype, canonical, edit):
 
 
 @budget(200)
-@given(ct=st.binary(min_size=0, max_size=40), tag_len=st.sampled_from([31, 32, 33]),
-       seq=st.integers(0, 2 ** 64 - 1), extra=st.booleans(), edit=st.integers(0, 120),
-       value=st.integers(0, 255))
+@given(
+    ct=st.binary(min_size=0, max_size=40),
+    tag_len=st.sampled_from([31, 32, 33]),
+    seq=st.integers(0, 2**64 - 1),
+    extra=st.booleans(),
+    edit=st.integers(0, 120),
+    value=st.integers(0, 255),
+)
 def test_data_fast_path_equals_general_decoder(ct, tag_len, seq, extra, edit, value):
     """The Receiver's DATA fast path accepts exactly the bodies the general decoder and schema
     accept as DATA with a non-empty ct, with the same fields (§4.2, §7.3)."""
@@ -248,6 +277,7 @@ def test_cbor_decode_arbitrary_bytes(data, depth, items):
 
 # -- the Receiver (§5, §7, §9) --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("suite", SUITES)
 @budget(60)
 @given(data=st.binary(max_size=400), cuts=cuts_st, eof=st.booleans())
@@ -259,8 +289,12 @@ def test_receiver_arbitrary_bytes(tr, suite, data, cuts, eof):
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(60)
-@given(data=st.binary(max_size=300), cuts=cuts_st, eof=st.booleans(),
-       where=st.sampled_from(["after E_HELLO", "after E_AUTH", "after the last DATA"]))
+@given(
+    data=st.binary(max_size=300),
+    cuts=cuts_st,
+    eof=st.booleans(),
+    where=st.sampled_from(["after E_HELLO", "after E_AUTH", "after the last DATA"]),
+)
 def test_receiver_arbitrary_bytes_in_later_states(tr, suite, data, cuts, eof, where):
     t, _ = tr[suite]
     n = {"after E_HELLO": 1, "after E_AUTH": 2, "after the last DATA": len(t.e_to_r) - 1}[where]
@@ -277,8 +311,9 @@ def test_receiver_mutated_transcript(tr, suite, data, cuts, eof):
     out = run_receiver(t, stream, cuts, eof=eof)
     if stream != t.e_stream:
         # A change to the byte stream never completes the session (§13.4) ...
-        assert out.state is not State.DONE or out.error is not None, \
+        assert out.state is not State.DONE or out.error is not None, (
             "a modified transcript completed the session"
+        )
 
 
 @pytest.mark.parametrize("suite", SUITES)
@@ -330,10 +365,10 @@ def test_receiver_every_frame_edit(tr, suite):
     first_record, final = 2, n - 1
     for i in range(n):
         cases = {
-            "drop": fr[:i] + fr[i + 1:],
-            "dup": fr[:i + 1] + fr[i:],
-            "foreign": fr[:i] + [other.e_to_r[i]] + fr[i + 1:],
-            "reflect": fr[:i] + [t.r_to_e[0]] + fr[i + 1:],
+            "drop": fr[:i] + fr[i + 1 :],
+            "dup": fr[: i + 1] + fr[i:],
+            "foreign": fr[:i] + [other.e_to_r[i]] + fr[i + 1 :],
+            "reflect": fr[:i] + [t.r_to_e[0]] + fr[i + 1 :],
         }
         for j in range(i + 1, n):
             swapped = list(fr)
@@ -346,16 +381,27 @@ def test_receiver_every_frame_edit(tr, suite):
                 if name == "drop" and i == final:
                     assert out.error_name == "TRUNCATED"
                 else:
-                    assert out.error_name in ("RECORD_OUT_OF_ORDER", "UNEXPECTED_MESSAGE"), \
-                        (i, name, out.error_name)
+                    assert out.error_name in ("RECORD_OUT_OF_ORDER", "UNEXPECTED_MESSAGE"), (
+                        i,
+                        name,
+                        out.error_name,
+                    )
                     if out.error_name == "UNEXPECTED_MESSAGE":
                         assert name == "dup" and i == final  # a second FINAL, after DONE
 
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(40)
-@given(ops=st.lists(st.tuples(st.sampled_from(["frame", "junk", "eof", "other"]),
-                              st.integers(0, 10), st.binary(max_size=20)), max_size=10))
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["frame", "junk", "eof", "other"]),
+            st.integers(0, 10),
+            st.binary(max_size=20),
+        ),
+        max_size=10,
+    )
+)
 def test_receiver_call_sequences(tr, suite, ops):
     """Any sequence of receive_data/receive_eof: only registry errors, dead after one (§9.3)."""
     t, other = tr[suite]
@@ -375,10 +421,11 @@ def test_receiver_call_sequences(tr, suite, ops):
             oracle.check_dead(r, exc, r.data_to_send())
             break
         r.data_to_send()
-    assert released == t.records[:len(released)]
+    assert released == t.records[: len(released)]
 
 
 # -- the Emitter (§5.3, §7.4, §9) --------------------------------------------------------------
+
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(60)
@@ -404,20 +451,34 @@ def test_emitter_mutated_ack(tr, suite, data, cuts, eof):
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(40)
-@given(data=st.binary(max_size=300), cuts=cuts_st, eof=st.booleans(),
-       where=st.sampled_from(["hello", "streaming", "ack", "done"]))
+@given(
+    data=st.binary(max_size=300),
+    cuts=cuts_st,
+    eof=st.booleans(),
+    where=st.sampled_from(["hello", "streaming", "ack", "done"]),
+)
 def test_emitter_arbitrary_bytes(tr, suite, data, cuts, eof, where):
     t, _ = tr[suite]
-    snap = {"hello": t.emitter_hello, "streaming": t.emitter_streaming, "ack": t.emitter_ack,
-            "done": t.emitter_done}[where]
+    snap = {
+        "hello": t.emitter_hello,
+        "streaming": t.emitter_streaming,
+        "ack": t.emitter_ack,
+        "done": t.emitter_done,
+    }[where]
     run_emitter(t, snap, data, cuts, eof=eof)
 
 
 @pytest.mark.parametrize("suite", SUITES)
 @budget(60)
-@given(ops=st.lists(st.tuples(st.sampled_from(["start", "send", "end", "recv", "junk", "eof",
-                                               "abort"]),
-                              st.binary(max_size=40)), max_size=10))
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["start", "send", "end", "recv", "junk", "eof", "abort"]),
+            st.binary(max_size=40),
+        ),
+        max_size=10,
+    )
+)
 def test_emitter_call_sequences(tr, keypairs, suite, ops):
     """Any sequence of API calls follows §9.2: a legal call moves to the table's next state,
     an illegal one is API_MISUSE (never sent: ABORT carries INTERNAL_ERROR, §11), an abort by
@@ -440,7 +501,7 @@ def test_emitter_call_sequences(tr, keypairs, suite, ops):
             elif kind == "junk":
                 e.receive_data(blob)
             elif kind == "abort":
-                e.abort("TIMEOUT", "the application gave up")     # §8, §13.2
+                e.abort("TIMEOUT", "the application gave up")  # §8, §13.2
             else:
                 e.receive_eof()
         except ParleyError as exc:
@@ -463,6 +524,7 @@ def test_emitter_call_sequences(tr, keypairs, suite, ops):
 
 # -- the harness itself ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("suite", SUITES)
 def test_snapshots_behave_like_replayed_sessions(tr, keypairs, suite):
     """A snapshot-started run equals a fresh Receiver fed the whole stream (the fuzz targets
@@ -479,8 +541,12 @@ def test_snapshots_behave_like_replayed_sessions(tr, keypairs, suite):
 
 def _saved_inputs():
     import seeds
-    out = [(target, f"seed {i}", data) for target, items in seeds.seeds().items()
-           for i, data in enumerate(items)]
+
+    out = [
+        (target, f"seed {i}", data)
+        for target, items in seeds.seeds().items()
+        for i, data in enumerate(items)
+    ]
     for path in sorted((ROOT / "fuzz" / "regressions").glob("*/*")):
         out.append((path.parent.name, path.name, path.read_bytes()))
     return out

@@ -53,6 +53,7 @@ def streaming_flight(keypairs, suite, message=b"A" * (3 * CHUNK), **kw):
 
 # -- §4: framing and CBOR -------------------------------------------------------
 
+
 @pytest.mark.parametrize("suite", SUITES)
 def test_oversized_handshake_frame(keypairs, suite):
     _, r = make_pair(keypairs, suite)
@@ -97,14 +98,17 @@ def test_trailing_bytes_in_frame(keypairs, suite):
     expect(r, frame(m1 + b"\x00"), "DECODE_ERROR")
 
 
-@pytest.mark.parametrize("change,name", [
-    ({"k9": 1}, "SCHEMA_VIOLATION"),            # unknown key
-    ({"k3": None}, "SCHEMA_VIOLATION"),         # missing sid
-    ({"k3": b"short"}, "SCHEMA_VIOLATION"),     # wrong size
-    ({"k1": "1"}, "SCHEMA_VIOLATION"),          # wrong type
-    ({"k1": 2}, "UNSUPPORTED_VERSION"),
-    ({"k2": 9}, "UNSUPPORTED_SUITE"),
-])
+@pytest.mark.parametrize(
+    "change,name",
+    [
+        ({"k9": 1}, "SCHEMA_VIOLATION"),  # unknown key
+        ({"k3": None}, "SCHEMA_VIOLATION"),  # missing sid
+        ({"k3": b"short"}, "SCHEMA_VIOLATION"),  # wrong size
+        ({"k1": "1"}, "SCHEMA_VIOLATION"),  # wrong type
+        ({"k1": 2}, "UNSUPPORTED_VERSION"),
+        ({"k2": 9}, "UNSUPPORTED_SUITE"),
+    ],
+)
 def test_e_hello_schema(keypairs, change, name):
     e, r = make_pair(keypairs, 1)
     e.start()
@@ -131,15 +135,16 @@ def test_suite_change_in_flight_is_caught_by_key_confirmation(keypairs):
 
 # -- §9: the state machine -------------------------------------------------------
 
+
 @pytest.mark.parametrize("suite", SUITES)
 def test_unexpected_messages(keypairs, suite):
     _e, _r, bodies = streaming_flight(keypairs, suite)
     _, r2 = make_pair(keypairs, suite)
-    expect(r2, join([bodies[1]]), "UNEXPECTED_MESSAGE")   # DATA before the handshake
+    expect(r2, join([bodies[1]]), "UNEXPECTED_MESSAGE")  # DATA before the handshake
     e2, r3 = make_pair(keypairs, suite)
     e2.start()
     m1 = e2.data_to_send()
-    expect(e2, m1, "UNEXPECTED_MESSAGE")                  # E_HELLO sent to an Emitter
+    expect(e2, m1, "UNEXPECTED_MESSAGE")  # E_HELLO sent to an Emitter
     expect(r3, frame(cbor.encode({0: 99})), "UNEXPECTED_MESSAGE")  # unknown type
 
 
@@ -148,7 +153,10 @@ def test_api_misuse_is_local(keypairs):
     with pytest.raises(ParleyError) as info:
         e.send_data(b"too early")
     assert info.value.error.name == "API_MISUSE" and e.state is State.FAILED
-    assert cbor.decode(frames_of(e.data_to_send())[-1]) == {0: 7, 9: 17}  # INTERNAL_ERROR on the wire
+    assert cbor.decode(frames_of(e.data_to_send())[-1]) == {
+        0: 7,
+        9: 17,
+    }  # INTERNAL_ERROR on the wire
 
 
 @pytest.mark.parametrize("suite", SUITES)
@@ -161,12 +169,18 @@ def test_abort_received(keypairs, suite):
 
 # -- §3.4: public values ---------------------------------------------------------
 
+
 def _ffdh_bad_values():
     p = ffdh.P
     minus_two = p - 2  # passes 1 < Y < p-1 but is a non-residue: order 2q (p ≡ 7 mod 8)
     assert pow(minus_two, ffdh.Q, p) == p - 1  # second computation: outside the q-subgroup
     return {
-        "zero": 0, "one": 1, "p-1": p - 1, "p": p, "p+1": p + 1, "2^2048-1": (1 << 2048) - 1,
+        "zero": 0,
+        "one": 1,
+        "p-1": p - 1,
+        "p": p,
+        "p+1": p + 1,
+        "2^2048-1": (1 << 2048) - 1,
         "order-2q": minus_two,
     }
 
@@ -202,8 +216,18 @@ def _p384_bad_values(valid: bytes):
     }
 
 
-@pytest.mark.parametrize("label", ["compressed", "hybrid-prefix", "infinity", "off-curve",
-                                   "x-equals-p", "zero-point", "truncated"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "compressed",
+        "hybrid-prefix",
+        "infinity",
+        "off-curve",
+        "x-equals-p",
+        "zero-point",
+        "truncated",
+    ],
+)
 def test_p384_invalid_points_in_e_hello(keypairs, label):
     e, r = make_pair(keypairs, 2)
     e.start()
@@ -224,6 +248,7 @@ def test_invalid_point_in_r_hello(keypairs, suite):
 
 
 # -- §5.3, §5.4, §5.5: key confirmation and signatures ---------------------------
+
 
 @pytest.mark.parametrize("suite", SUITES)
 @pytest.mark.parametrize("field", [5, 6])
@@ -264,7 +289,7 @@ class WrongRoleReceiver(Receiver):
 class ZeroRSReceiver(Receiver):
     def _sign(self, role, th):
         sig = super()._sign(role, th)
-        return bytes(len(sig) // 2) + sig[len(sig) // 2:]
+        return bytes(len(sig) // 2) + sig[len(sig) // 2 :]
 
 
 class RAtOrderReceiver(Receiver):
@@ -278,8 +303,9 @@ class RAtOrderReceiver(Receiver):
 
 
 @pytest.mark.parametrize("suite", SUITES)
-@pytest.mark.parametrize("cls", [FlippedSignatureReceiver, WrongRoleReceiver, ZeroRSReceiver,
-                                 RAtOrderReceiver])
+@pytest.mark.parametrize(
+    "cls", [FlippedSignatureReceiver, WrongRoleReceiver, ZeroRSReceiver, RAtOrderReceiver]
+)
 def test_bad_receiver_signatures(keypairs, suite, cls):
     e, r = make_pair(keypairs, suite, receiver_cls=cls)
     e.start()
@@ -328,6 +354,7 @@ def test_emitter_pins_the_wrong_receiver(keypairs, suite):
 
 # -- §7: records -----------------------------------------------------------------
 
+
 def _after_auth(keypairs, suite, **kw):
     e, r, bodies = streaming_flight(keypairs, suite, **kw)
     r.receive_data(join(bodies[:1]))
@@ -352,9 +379,14 @@ def test_record_header_seq_rewritten(keypairs, suite):
 
 
 @pytest.mark.parametrize("suite", SUITES)
-@pytest.mark.parametrize("attack,released", [
-    ("replay", 1), ("swap", 0), ("drop", 1),
-])
+@pytest.mark.parametrize(
+    "attack,released",
+    [
+        ("replay", 1),
+        ("swap", 0),
+        ("drop", 1),
+    ],
+)
 def test_record_order_attacks(keypairs, suite, attack, released):
     _e, r, recs = _after_auth(keypairs, suite)
     d0, d1, d2, _fin = recs
@@ -420,6 +452,7 @@ def test_record_from_another_session(keypairs, suite):
 def test_oversized_record_resealed(keypairs, suite):
     e, r, _recs = _after_auth(keypairs, suite)
     import parley.records as records
+
     big = bytes((1 << 18) + 1)
     ct = e._keys.encrypt(0, big)
     tag = e._keys.tag(4, 0, 0, ct)
@@ -437,6 +470,7 @@ def test_empty_data_record(keypairs, suite):
 
 
 # -- §7.4: the ACK ---------------------------------------------------------------
+
 
 def _to_ack(keypairs, suite):
     e, r, recs = _after_auth(keypairs, suite)
@@ -476,9 +510,11 @@ def test_no_ack_means_truncated_for_the_emitter(keypairs):
 def test_data_record_sealed_by_reference_matches_counter_block_rule(keypairs):
     """§7.2 by a second computation: decrypt a DATA record with CB(seq) using AES directly."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     e, _r, recs = _after_auth(keypairs, 1)
     ct = cbor.decode(recs[2])[5]
-    dec = Cipher(algorithms.AES(bytes(e._keys.k_data)),
-                 modes.CTR((2).to_bytes(8, "big") + bytes(8))).decryptor()
+    dec = Cipher(
+        algorithms.AES(bytes(e._keys.k_data)), modes.CTR((2).to_bytes(8, "big") + bytes(8))
+    ).decryptor()
     assert dec.update(ct) == b"A" * CHUNK
     assert seal_data  # imported for the reader: records.seal_data builds these frames

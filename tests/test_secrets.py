@@ -38,6 +38,7 @@ HEADER = b"name=secret-plans.txt"
 
 # -- collecting secrets ----------------------------------------------------------------
 
+
 def _int_bytes(n: int) -> bytes:
     return n.to_bytes((n.bit_length() + 7) // 8 or 1, "big")
 
@@ -101,7 +102,7 @@ def forms(secret: object) -> tuple[set[str], set[bytes]]:
     if len(data) < WINDOW:
         return text, raw
     for i in range(0, len(data) - WINDOW + 1):
-        w = data[i:i + WINDOW]
+        w = data[i : i + WINDOW]
         raw.add(w)
         text.add(w.hex())
         text.add(w.hex().upper())
@@ -109,8 +110,8 @@ def forms(secret: object) -> tuple[set[str], set[bytes]]:
     for a in range(3):
         for enc in (base64.b64encode, base64.urlsafe_b64encode):
             b64 = enc(data[a:]).decode()
-            for i in range(0, len(b64) - 12 - 4, 4):   # 12 characters = 9 bytes, aligned
-                text.add(b64[i:i + 12])
+            for i in range(0, len(b64) - 12 - 4, 4):  # 12 characters = 9 bytes, aligned
+                text.add(b64[i : i + 12])
     return text, raw
 
 
@@ -129,12 +130,22 @@ def assert_no_secret(rec: Recorder, extra_text: str = "") -> None:
 
 # -- scenarios -------------------------------------------------------------------------------
 
+
 def _pair(keypairs, suite, rec, *, e_pin=None, seed=b"secrets"):
     e_key, r_key, _ = keypairs[suite]
     for k in (e_key, r_key):
         rec.secrets += private_secrets(k)
-    e = Emitter(rec.config(e_key, e_pin or r_key.public, seed, "E", app_header=HEADER,
-                           chunk_size=64, deterministic_signatures=True))
+    e = Emitter(
+        rec.config(
+            e_key,
+            e_pin or r_key.public,
+            seed,
+            "E",
+            app_header=HEADER,
+            chunk_size=64,
+            deterministic_signatures=True,
+        )
+    )
     r = Receiver(rec.config(r_key, e_key.public, seed, "R", deterministic_signatures=True))
     rec.say(e, r, e.config, r.config, e_key, r_key, e_key.public, e.config.entropy, e.suite)
     return e, r
@@ -170,7 +181,7 @@ def _flight(rec, e):
 
 
 def flip(body: bytes, i: int) -> bytes:
-    return body[:i] + bytes([body[i] ^ 1]) + body[i + 1:]
+    return body[:i] + bytes([body[i] ^ 1]) + body[i + 1 :]
 
 
 def scenario(name, keypairs, suite, rec, monkeypatch):
@@ -190,7 +201,7 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
         rec.out(e, r)
         return
     _handshake(rec, e, r)
-    bodies = _flight(rec, e)          # E_AUTH, DATA..., FINAL
+    bodies = _flight(rec, e)  # E_AUTH, DATA..., FINAL
     if name == "complete session":
         _feed(rec, r, join(bodies))
         ack = r.data_to_send()
@@ -225,12 +236,14 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
         # a ValueError of a buffer) must not travel with the INTERNAL_ERROR (§11).
         def failing(key, counter_block, data):
             raise ValueError(f"cipher failed: key={bytes(key).hex()} data={bytes(data)!r}")
-        _feed(rec, r, join(bodies[:1]))               # E_AUTH: the handshake completes
+
+        _feed(rec, r, join(bodies[:1]))  # E_AUTH: the handshake completes
         keys_ = r._keys
         monkeypatch.setattr(symmetric, "aes256_ctr", failing)
-        if hasattr(symmetric, "AesCtrKey"):           # the record layer's per-session context
-            monkeypatch.setattr(symmetric.AesCtrKey, "apply", lambda self, cb, data: failing(
-                keys_.k_data, cb, data))
+        if hasattr(symmetric, "AesCtrKey"):  # the record layer's per-session context
+            monkeypatch.setattr(
+                symmetric.AesCtrKey, "apply", lambda self, cb, data: failing(keys_.k_data, cb, data)
+            )
         _feed(rec, r, join(bodies[1:]))
         assert r.error is not None and r.error.error.name == "INTERNAL_ERROR"
     elif name == "API misuse after failure":
@@ -243,10 +256,19 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
     rec.out(e, r)
 
 
-SCENARIOS = ["complete session", "bad signature (wrong pinned key)", "R_HELLO tampered",
-             "E_AUTH tampered", "record tampered", "records reordered", "wrong total, resealed",
-             "truncated", "ACK tampered", "library failure in the data path",
-             "API misuse after failure"]
+SCENARIOS = [
+    "complete session",
+    "bad signature (wrong pinned key)",
+    "R_HELLO tampered",
+    "E_AUTH tampered",
+    "record tampered",
+    "records reordered",
+    "wrong total, resealed",
+    "truncated",
+    "ACK tampered",
+    "library failure in the data path",
+    "API misuse after failure",
+]
 
 
 @pytest.mark.parametrize("suite", [1, 2])
@@ -254,7 +276,7 @@ SCENARIOS = ["complete session", "bad signature (wrong pinned key)", "R_HELLO ta
 def test_no_secret_in_any_output(keypairs, suite, name, caplog, capsys, monkeypatch):
     caplog.set_level(logging.DEBUG)
     rec = Recorder()
-    rec.secrets += [MESSAGE[i:i + 64] for i in range(0, len(MESSAGE), 64)] + [HEADER]
+    rec.secrets += [MESSAGE[i : i + 64] for i in range(0, len(MESSAGE), 64)] + [HEADER]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scenario(name, keypairs, suite, rec, monkeypatch)
@@ -267,6 +289,7 @@ def test_no_secret_in_any_output(keypairs, suite, name, caplog, capsys, monkeypa
 
 
 # -- key files ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("suite", [1, 2])
 def test_key_file_errors_do_not_quote_the_key(keypairs, suite):
@@ -282,16 +305,18 @@ def test_key_file_errors_do_not_quote_the_key(keypairs, suite):
     damaged = [
         (locked, b"wrong"),
         (locked, None),
-        (b"\n".join(lines[:mid] + [lines[mid][:-4] + b"!!!!"] + lines[mid + 1:]), None),
-        (b"\n".join(lines[:mid] + lines[mid + 1:]), None),                 # a line missing
-        (b"\n".join(lines[:2] + lines[-2:]), None),                        # truncated DER
+        (b"\n".join(lines[:mid] + [lines[mid][:-4] + b"!!!!"] + lines[mid + 1 :]), None),
+        (b"\n".join(lines[:mid] + lines[mid + 1 :]), None),  # a line missing
+        (b"\n".join(lines[:2] + lines[-2:]), None),  # truncated DER
         (plain.replace(b"PRIVATE KEY", b"EC PRIVATE KEY"), None),
         (plain + plain, None),
     ]
     for pem, password in damaged:
         # (each lambda is called at once, in this iteration of the outer loop)
-        for load in (lambda: keys.load_private_key(pem, password),  # noqa: B023
-                     lambda: keys.load_public_key(pem)):  # noqa: B023
+        for load in (
+            lambda: keys.load_private_key(pem, password),  # noqa: B023
+            lambda: keys.load_public_key(pem),
+        ):  # noqa: B023
             try:
                 load()
             except ParleyError as exc:
@@ -306,8 +331,13 @@ def test_key_file_errors_do_not_quote_the_key(keypairs, suite):
 def test_the_search_finds_a_leak():
     """The search itself can fail: a secret in any searched form is found."""
     secret = bytes(range(7, 57))
-    for leak in (secret.hex(), secret.hex().upper(), base64.b64encode(b"xy" + secret).decode(),
-                 repr(secret), str(int.from_bytes(secret, "big"))):
+    for leak in (
+        secret.hex(),
+        secret.hex().upper(),
+        base64.b64encode(b"xy" + secret).decode(),
+        repr(secret),
+        str(int.from_bytes(secret, "big")),
+    ):
         rec = Recorder()
         rec.secrets = [secret, int.from_bytes(secret, "big")] * 2
         rec.strings = [f"error: {leak}"]

@@ -34,15 +34,18 @@ def _check(result, message):
 @pytest.mark.parametrize("split", ["whole", "byte", "random"])
 def test_sizes_and_splits(keypairs, suite, size, split):
     e, r = make_pair(keypairs, suite, header=b"name=a.txt", chunk=CHUNK)
-    splitter = {"whole": whole, "byte": byte_by_byte,
-                "random": random_splits(random.Random(size))}[split]
+    splitter = {"whole": whole, "byte": byte_by_byte, "random": random_splits(random.Random(size))}[
+        split
+    ]
     message = _message(size)
     result = run_session(e, r, message, splitter)
     _check(result, message)
     assert result["r_handshake"].app_header == b"name=a.txt"
     assert e.state is State.DONE and r.state is State.DONE
     # Records carry at most the chunk size (§7.1): ceil(size / chunk) Data events.
-    assert len([ev for ev in result["receiver_events"] if type(ev).__name__ == "Data"]) == -(-size // CHUNK)
+    assert len([ev for ev in result["receiver_events"] if type(ev).__name__ == "Data"]) == -(
+        -size // CHUNK
+    )
 
 
 @pytest.mark.parametrize("suite", [1, 2])
@@ -70,6 +73,7 @@ def _transcript(keypairs, suite, deterministic_entropy: bool):
     def trace(name, value):
         if name.startswith("sent "):
             sent.append(value)
+
     e_key, r_key, _ = keypairs[suite]
     if deterministic_entropy:
         e, r = make_pair(keypairs, suite, seed=b"same")
@@ -85,7 +89,9 @@ def _transcript(keypairs, suite, deterministic_entropy: bool):
 def test_deterministic_mode_is_reproducible(keypairs, suite):
     a = _transcript(keypairs, suite, True)
     b = _transcript(keypairs, suite, True)
-    assert a == b and len(a) == 9  # E_HELLO, R_HELLO, E_AUTH, 4 DATA (100 B in 32 B chunks), FINAL, ACK
+    assert (
+        a == b and len(a) == 9
+    )  # E_HELLO, R_HELLO, E_AUTH, 4 DATA (100 B in 32 B chunks), FINAL, ACK
     c = _transcript(keypairs, suite, False)
     d = _transcript(keypairs, suite, False)
     assert c != d
@@ -96,6 +102,7 @@ def test_sizes_of_fixed_length_fields(keypairs):
     """§3.1: public values, signatures and MACs have the suite's fixed lengths."""
     from helpers import frames_of
     from parley import cbor
+
     for suite, (g_len, c_len, mac_len) in {1: (256, 64, 32), 2: (97, 96, 48)}.items():
         e, r = make_pair(keypairs, suite)
         e.start()

@@ -22,8 +22,12 @@ SPEC = (ROOT / "spec" / "parley.md").read_text()
 
 def test_specsync_tool_passes():
     """tools/specsync: §9.2 and §11 tables, CDDL copies, and every cited § exists."""
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "specsync")],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "specsync")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -32,8 +36,12 @@ def test_specsync_catches_a_bad_citation(tmp_path):
     bad = ROOT / "reference" / "parley" / "_tmp_bad_citation.py"
     bad.write_text('"""See ' + "\u00a7" + '99.9."""\n')
     try:
-        out = subprocess.run([sys.executable, str(ROOT / "tools" / "specsync")],
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "specsync")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         bad.unlink()
     assert out.returncode == 1 and "\u00a799.9" in out.stdout
@@ -41,9 +49,10 @@ def test_specsync_catches_a_bad_citation(tmp_path):
 
 def test_registry_rows_are_parsed_back_from_the_spec():
     """§11 read as data equals the registry the code uses (names, numbers, sections)."""
-    block = SPEC[SPEC.index("<!-- BEGIN REGISTRY"):SPEC.index("<!-- END REGISTRY")]
-    rows = [line.split("|")[1:5] for line in block.splitlines()
-            if re.match(r"\| [A-Z_]+ \| \d", line)]
+    block = SPEC[SPEC.index("<!-- BEGIN REGISTRY") : SPEC.index("<!-- END REGISTRY")]
+    rows = [
+        line.split("|")[1:5] for line in block.splitlines() if re.match(r"\| [A-Z_]+ \| \d", line)
+    ]
     parsed = {name.strip(): (int(num), sec.strip()) for name, num, sec, _ in rows}
     assert parsed == {e.name: (e.number, e.section) for e in REGISTRY.values()}
     assert len({e.number for e in REGISTRY.values()}) == len(REGISTRY)
@@ -72,7 +81,7 @@ def test_state_table_properties():
 
 
 def test_cddl_file_equals_appendix():
-    appendix = SPEC[SPEC.index("\n## A CDDL"):]
+    appendix = SPEC[SPEC.index("\n## A CDDL") :]
     block = re.search(r"```cddl\n(.*?)```", appendix, re.S).group(1)
     assert (ROOT / "spec" / "parley.cddl").read_text() == block
 
@@ -86,6 +95,7 @@ def test_every_frame_validates_against_cddl(keypairs, suite):
     def trace(name, value):
         if name.startswith("sent "):
             seen.append((name[5:], value))
+
     for size in (0, 1, 40):
         e, r = make_pair(keypairs, suite, header=b"h" * size, chunk=16)
         e._trace_fn = r._trace_fn = trace
@@ -105,7 +115,11 @@ def test_every_frame_validates_against_cddl(keypairs, suite):
 
 def test_cddl_rejects_what_the_spec_rejects():
     schema = pycddl.Schema((ROOT / "spec" / "parley.cddl").read_text())
-    for bad in ({0: 4, 5: b"", 6: bytes(32), 7: 0}, {0: 5, 6: bytes(32), 7: 0},
-                {0: 1, 1: 1, 2: 1, 3: bytes(15), 4: b""}, {0: 7, 9: 1, 10: 0}):
+    for bad in (
+        {0: 4, 5: b"", 6: bytes(32), 7: 0},
+        {0: 5, 6: bytes(32), 7: 0},
+        {0: 1, 1: 1, 2: 1, 3: bytes(15), 4: b""},
+        {0: 7, 9: 1, 10: 0},
+    ):
         with pytest.raises(pycddl.ValidationError):
             schema.validate_cbor(cbor2.dumps(bad))

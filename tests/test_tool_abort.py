@@ -18,24 +18,26 @@ from parley.events import EndOfStream
 from parley.state import State
 
 
-@pytest.mark.parametrize("error,number", [("TIMEOUT", 17), ("LENGTH_MISMATCH", 13),
-                                          ("SCHEMA_VIOLATION", 3), ("INTERNAL_ERROR", 17)])
+@pytest.mark.parametrize(
+    "error,number",
+    [("TIMEOUT", 17), ("LENGTH_MISMATCH", 13), ("SCHEMA_VIOLATION", 3), ("INTERNAL_ERROR", 17)],
+)
 @pytest.mark.parametrize("side", ["emitter", "receiver"])
 def test_abort_applies_the_failure_rule(keypairs, side, error, number):
     e, r = make_pair(keypairs, 2)
     handshake(e, r)
-    r.receive_data(e.data_to_send())          # E_AUTH: both sides are STREAMING
+    r.receive_data(e.data_to_send())  # E_AUTH: both sides are STREAMING
     session = e if side == "emitter" else r
     with pytest.raises(ParleyError) as info:
         session.abort(error, "the application gave up")
     assert info.value.error.name == error
     assert session.state is State.FAILED
     (body,) = frames_of(session.data_to_send())
-    assert cbor.decode(body) == {0: 7, 9: number}   # ABORT (§5.7) with the number (§11)
+    assert cbor.decode(body) == {0: 7, 9: number}  # ABORT (§5.7) with the number (§11)
     with pytest.raises(ParleyError) as again:
         session.receive_data(b"")
-    assert again.value is info.value                # terminal: the same error (§9.3)
-    assert session._keys is None                    # data-phase keys erased (§6, §9.3)
+    assert again.value is info.value  # terminal: the same error (§9.3)
+    assert session._keys is None  # data-phase keys erased (§6, §9.3)
 
 
 def test_abort_after_done_sends_nothing(keypairs):
@@ -49,5 +51,5 @@ def test_abort_after_done_sends_nothing(keypairs):
     with pytest.raises(ParleyError):
         r.abort("INTERNAL_ERROR", "could not store the file")
     assert r.data_to_send() == b""
-    assert r.state is State.DONE                     # a completed message stays complete
+    assert r.state is State.DONE  # a completed message stays complete
     assert frames_of(ack) and cbor.decode(frames_of(ack)[0])[0] == 6

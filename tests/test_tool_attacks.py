@@ -17,7 +17,7 @@ from tcp_proxy import FrameProxy
 from tool_harness import Receiver, key_args, send, workdir
 
 RECORD = 64 * 1024
-SIZE = 24 * RECORD + 1234          # 25 DATA records
+SIZE = 24 * RECORD + 1234  # 25 DATA records
 ATTACKS = {
     # mode: (receiver's error, what the sender may report)
     "flip": ("BAD_RECORD_MAC (11, §7.3)", ("PEER_ABORTED",)),
@@ -40,12 +40,26 @@ def _source() -> str:
 def test_attack_is_refused_and_nothing_is_written(mode, suite, tmp_path):
     out = tmp_path / "report.pdf"
     out.write_bytes(b"the previous version")
-    receiver = Receiver(*key_args(suite, "bob", "alice"), "--out", str(out),
-                        "--handshake-timeout", "20", "--idle-timeout", "20")
+    receiver = Receiver(
+        *key_args(suite, "bob", "alice"),
+        "--out",
+        str(out),
+        "--handshake-timeout",
+        "20",
+        "--idle-timeout",
+        "20",
+    )
     proxy = FrameProxy(receiver.port, mode, record=3)
     try:
-        sent = send(proxy.port, *key_args(suite, "alice", "bob"), "--chunk-size", str(RECORD),
-                    "--idle-timeout", "20", _source())
+        sent = send(
+            proxy.port,
+            *key_args(suite, "alice", "bob"),
+            "--chunk-size",
+            str(RECORD),
+            "--idle-timeout",
+            "20",
+            _source(),
+        )
         got = receiver.wait()
     finally:
         proxy.close()
@@ -73,8 +87,9 @@ def test_no_output_file_when_none_existed(tmp_path):
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out))
     proxy = FrameProxy(receiver.port, "flip", record=0)
     try:
-        sent = send(proxy.port, *key_args("ec", "alice", "bob"), "--chunk-size", str(RECORD),
-                    _source())
+        sent = send(
+            proxy.port, *key_args("ec", "alice", "bob"), "--chunk-size", str(RECORD), _source()
+        )
         got = receiver.wait()
     finally:
         proxy.close()
@@ -88,8 +103,9 @@ def test_clean_proxy_changes_nothing(tmp_path):
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out))
     proxy = FrameProxy(receiver.port, "pass")
     try:
-        sent = send(proxy.port, *key_args("ec", "alice", "bob"), "--chunk-size", str(RECORD),
-                    _source())
+        sent = send(
+            proxy.port, *key_args("ec", "alice", "bob"), "--chunk-size", str(RECORD), _source()
+        )
         got = receiver.wait()
     finally:
         proxy.close()

@@ -17,7 +17,7 @@ def test_demo_runs_both_suites_and_cleans_up():
     assert text.count("SHA-256 matches") == 2
     assert text.count("(equal)") == 2
     assert text.count("the receiver acknowledged all") == 2
-    assert text.count("BAD_RECORD_MAC (11, §7.3)") == 4      # bob's error and alice's report
+    assert text.count("BAD_RECORD_MAC (11, §7.3)") == 4  # bob's error and alice's report
     assert text.count("wrote nothing (no file)") == 2
     assert "All sessions behaved as specified" in text
     work = re.search(r"Everything lives in (\S+) ", text).group(1)

@@ -46,7 +46,9 @@ def test_canonical_bodies_take_the_fast_path(length, seq):
     body = data_body(bytes(range(256)) * (length // 256) + bytes(length % 256), seq)
     fast = records.parse_data_body(memoryview(body))
     assert fast is not None
-    assert {k: bytes(v) if isinstance(v, memoryview) else v for k, v in fast.items()} == general(body)
+    assert {k: bytes(v) if isinstance(v, memoryview) else v for k, v in fast.items()} == general(
+        body
+    )
 
 
 def _non_canonical_variants(ct: bytes, seq: int) -> list[bytes]:
@@ -57,18 +59,49 @@ def _non_canonical_variants(ct: bytes, seq: int) -> list[bytes]:
         # ct length in a longer head than needed (§4.2: not shortest form)
         b"\xa4\x00\x04\x05" + head_ct + ct + b"\x06\x58\x20" + tag + b"\x07" + bytes([seq]),
         # seq in a longer head than needed
-        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07\x18" + bytes([seq]),
+        b"\xa4\x00\x04\x05"
+        + bytes([0x40 | len(ct)])
+        + ct
+        + b"\x06\x58\x20"
+        + tag
+        + b"\x07\x18"
+        + bytes([seq]),
         # keys out of order (tag before ct)
-        b"\xa4\x00\x04\x06\x58\x20" + tag + b"\x05" + bytes([0x40 | len(ct)]) + ct + b"\x07" + bytes([seq]),
+        b"\xa4\x00\x04\x06\x58\x20"
+        + tag
+        + b"\x05"
+        + bytes([0x40 | len(ct)])
+        + ct
+        + b"\x07"
+        + bytes([seq]),
         # an extra key (5 entries)
-        b"\xa5\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07"
-        + bytes([seq]) + b"\x08\x00",
+        b"\xa5\x00\x04\x05"
+        + bytes([0x40 | len(ct)])
+        + ct
+        + b"\x06\x58\x20"
+        + tag
+        + b"\x07"
+        + bytes([seq])
+        + b"\x08\x00",
         # empty ct (SCHEMA_VIOLATION on the general path)
         b"\xa4\x00\x04\x05\x40\x06\x58\x20" + tag + b"\x07" + bytes([seq]),
         # a 31-byte tag
-        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x1f" + tag[:31] + b"\x07" + bytes([seq]),
+        b"\xa4\x00\x04\x05"
+        + bytes([0x40 | len(ct)])
+        + ct
+        + b"\x06\x58\x1f"
+        + tag[:31]
+        + b"\x07"
+        + bytes([seq]),
         # trailing byte
-        b"\xa4\x00\x04\x05" + bytes([0x40 | len(ct)]) + ct + b"\x06\x58\x20" + tag + b"\x07" + bytes([seq]) + b"\x00",
+        b"\xa4\x00\x04\x05"
+        + bytes([0x40 | len(ct)])
+        + ct
+        + b"\x06\x58\x20"
+        + tag
+        + b"\x07"
+        + bytes([seq])
+        + b"\x00",
         # FINAL-shaped body
         cbor.encode({0: 5, 6: tag, 7: seq, 8: 3}),
     ]
@@ -80,9 +113,12 @@ def test_non_canonical_bodies_go_the_general_way():
 
 
 @settings(max_examples=400, deadline=None)
-@given(ct=st.binary(min_size=1, max_size=300), seq=st.integers(0, 2**64 - 1),
-       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
-       cut=st.integers(-3, 3))
+@given(
+    ct=st.binary(min_size=1, max_size=300),
+    seq=st.integers(0, 2**64 - 1),
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+    cut=st.integers(-3, 3),
+)
 def test_fast_path_never_disagrees_with_the_general_path(ct, seq, edits, cut):
     body = bytearray(data_body(ct, seq))
     for pos, value in edits:
@@ -103,11 +139,11 @@ def model_frames(stream: bytes, limit: int):
     """An independent reading of §4.1: the bodies in order."""
     out, i = [], 0
     while len(stream) - i >= 4:
-        n = int.from_bytes(stream[i:i + 4], "big")
+        n = int.from_bytes(stream[i : i + 4], "big")
         assert 0 < n <= limit
         if len(stream) - i - 4 < n:
             break
-        out.append(stream[i + 4:i + 4 + n])
+        out.append(stream[i + 4 : i + 4 + n])
         i += 4 + n
     return out
 
@@ -123,13 +159,13 @@ def test_borrowing_reader_with_a_reused_buffer():
     got, i = [], 0
     while i < len(stream):
         n = rng.choice((1, 2, 3, 4, 5, 77, 4096, 1 << 16, 1 << 17))
-        piece = stream[i:i + n]
-        scratch[:len(piece)] = piece
-        reader.feed(memoryview(scratch)[:len(piece)])
+        piece = stream[i : i + n]
+        scratch[: len(piece)] = piece
+        reader.feed(memoryview(scratch)[: len(piece)])
         while (body := reader.next_view(1 << 20)) is not None:
             got.append(bytes(body))
         reader.release()
-        scratch[:len(piece)] = b"\xee" * len(piece)  # the caller reuses its buffer
+        scratch[: len(piece)] = b"\xee" * len(piece)  # the caller reuses its buffer
         i += n
     assert got == model_frames(stream, 1 << 20) == bodies
 
@@ -145,9 +181,9 @@ def test_receiver_fed_from_a_reused_buffer(keypairs):
     scratch = bytearray(4093)
     delivered, ended = [], None
     for i in range(0, len(stream), len(scratch)):
-        piece = stream[i:i + len(scratch)]
-        scratch[:len(piece)] = piece
-        for ev in r.receive_data(memoryview(scratch)[:len(piece)]):
+        piece = stream[i : i + len(scratch)]
+        scratch[: len(piece)] = piece
+        for ev in r.receive_data(memoryview(scratch)[: len(piece)]):
             if isinstance(ev, Data):
                 delivered.append(ev.data)
             elif isinstance(ev, EndOfStream):
@@ -178,6 +214,7 @@ def test_scatter_gather_send_survives_partial_writes():
     import time
 
     from parley.shell.transport import Connection
+
     a, b = socket.socketpair()
     a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     parts = [os.urandom(n) for n in (7, 300_000, 45, 1, 99_999)]

@@ -39,13 +39,13 @@ NAMES = [
     ("bell\x07.txt", "bell.txt"),
     ("esc\x1b[31mred", "esc[31mred"),
     ("nul\x00byte", "nulbyte"),
-    ("rtl\u202egnp.exe", "rtlgnp.exe"),          # a bidirectional override (Cf)
+    ("rtl\u202egnp.exe", "rtlgnp.exe"),  # a bidirectional override (Cf)
     ("line\u2028sep", "linesep"),
-    (".\x01.", None),                           # dots around a control character
+    (".\x01.", None),  # dots around a control character
     ("café.txt", "café.txt"),
     ("日本語.txt", "日本語.txt"),
     ("x" * 300, "x" * 255),
-    ("é" * 200, "é" * 127),                     # 255 bytes of UTF-8, whole characters only
+    ("é" * 200, "é" * 127),  # 255 bytes of UTF-8, whole characters only
 ]
 
 
@@ -58,20 +58,24 @@ def test_header_encoding_is_deterministic_cbor():
     raw = header.FileHeader("a.txt", 5, "text/plain").encode()
     # Independent decoder; keys in bytewise order of their encodings (§4.2).
     assert cbor2.loads(raw) == {"name": "a.txt", "size": 5, "type": "text/plain"}
-    assert raw == bytes.fromhex("a3" "646e616d65" "65612e747874" "6473697a65" "05"
-                                "6474797065" "6a746578742f706c61696e")
+    assert raw == bytes.fromhex(
+        "a3646e616d6565612e7478746473697a650564747970656a746578742f706c61696e"
+    )
     assert header.FileHeader().encode() == b""
 
 
-@pytest.mark.parametrize("raw,error", [
-    (cbor2.dumps([1, 2]), "SCHEMA_VIOLATION"),
-    (cbor2.dumps({"name": 5}), "SCHEMA_VIOLATION"),
-    (cbor2.dumps({"size": "big"}), "SCHEMA_VIOLATION"),
-    (cbor2.dumps({"size": -1}), "SCHEMA_VIOLATION"),
-    (cbor2.dumps({"size": True}), "SCHEMA_VIOLATION"),
-    (b"\xa1\x64name", "DECODE_ERROR"),                    # truncated
-    (bytes.fromhex("a2647479706561616473697a6501"), "NON_DETERMINISTIC_CBOR"),  # unsorted keys
-])
+@pytest.mark.parametrize(
+    "raw,error",
+    [
+        (cbor2.dumps([1, 2]), "SCHEMA_VIOLATION"),
+        (cbor2.dumps({"name": 5}), "SCHEMA_VIOLATION"),
+        (cbor2.dumps({"size": "big"}), "SCHEMA_VIOLATION"),
+        (cbor2.dumps({"size": -1}), "SCHEMA_VIOLATION"),
+        (cbor2.dumps({"size": True}), "SCHEMA_VIOLATION"),
+        (b"\xa1\x64name", "DECODE_ERROR"),  # truncated
+        (bytes.fromhex("a2647479706561616473697a6501"), "NON_DETERMINISTIC_CBOR"),  # unsorted keys
+    ],
+)
 def test_bad_headers_are_refused(raw, error):
     with pytest.raises(ParleyError) as info:
         header.decode(raw)
@@ -89,8 +93,9 @@ def test_hostile_name_stays_in_the_folder(tmp_path):
     src = tmp_path / "m.txt"
     src.write_bytes(b"payload")
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(inbox) + os.sep)
-    sent = send(receiver.port, *key_args("ec", "alice", "bob"), "--name", "../../escape\x1b.txt",
-                str(src))
+    sent = send(
+        receiver.port, *key_args("ec", "alice", "bob"), "--name", "../../escape\x1b.txt", str(src)
+    )
     got = receiver.wait()
     assert sent.code == 0 and got.code == 0, got.stderr
     assert os.listdir(inbox) == ["escape.txt"]

@@ -36,8 +36,9 @@ def _openssl(*args: str) -> subprocess.CompletedProcess:
     return out
 
 
-@pytest.mark.parametrize("suite,alias", [("PARLEY_FFDHE2048_DSA2048_SHA256", "dh"),
-                                         ("PARLEY_P384_ECDSA_SHA384", "ec")])
+@pytest.mark.parametrize(
+    "suite,alias", [("PARLEY_FFDHE2048_DSA2048_SHA256", "dh"), ("PARLEY_P384_ECDSA_SHA384", "ec")]
+)
 def test_keygen_files_modes_and_names(suite, alias, tmp_path):
     prefix = str(tmp_path / "k")
     out = parley("keygen", "--suite", suite, "--out", prefix)
@@ -98,14 +99,32 @@ def test_openssl_reads_parley_keys(suite):
 @pytest.mark.parametrize("suite", ["dh", "ec"])
 def test_openssl_keys_work_in_the_tool(suite, tmp_path):
     if suite == "dh":
-        _openssl("genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:2048",
-                 "-pkeyopt", "dsa_paramgen_q_bits:256", "-out", str(tmp_path / "params.pem"))
+        _openssl(
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DSA",
+            "-pkeyopt",
+            "dsa_paramgen_bits:2048",
+            "-pkeyopt",
+            "dsa_paramgen_q_bits:256",
+            "-out",
+            str(tmp_path / "params.pem"),
+        )
         gen = ["genpkey", "-paramfile", str(tmp_path / "params.pem")]
     else:
         gen = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"]
     _openssl(*gen, "-aes-256-cbc", "-pass", f"pass:{PASSWORD}", "-out", str(tmp_path / "o.key"))
-    _openssl("pkey", "-in", str(tmp_path / "o.key"), "-passin", f"pass:{PASSWORD}", "-pubout",
-             "-out", str(tmp_path / "o.pub"))
+    _openssl(
+        "pkey",
+        "-in",
+        str(tmp_path / "o.key"),
+        "-passin",
+        f"pass:{PASSWORD}",
+        "-pubout",
+        "-out",
+        str(tmp_path / "o.pub"),
+    )
     src = tmp_path / "msg.txt"
     src.write_bytes(b"made with OpenSSL keys\n" * 1000)
     out = tmp_path / "got.txt"
@@ -121,8 +140,18 @@ def test_wrong_password_is_refused_clearly(tmp_path):
     key, _ = keypair("ec", "alice")
     out = tmp_path / "never.bin"
     bad = env(PARLEY_KEY_PASSWORD="not the password")
-    run = parley("receive", "--listen", "127.0.0.1:0", "--key", key,
-                 "--peer", keypair("ec", "bob")[1], "--out", str(out), env=bad)
+    run = parley(
+        "receive",
+        "--listen",
+        "127.0.0.1:0",
+        "--key",
+        key,
+        "--peer",
+        keypair("ec", "bob")[1],
+        "--out",
+        str(out),
+        env=bad,
+    )
     assert run.returncode == 1
     lines = run.stderr.decode().splitlines()
     assert len(lines) == 1, lines
@@ -148,8 +177,16 @@ def test_wrong_peer_key_is_refused(tmp_path):
 
 
 def test_keys_of_two_suites_are_refused(tmp_path):
-    run = parley("send", "--connect", "127.0.0.1:9", "--key", keypair("ec", "alice")[0],
-                 "--peer", keypair("dh", "bob")[1], str(tmp_path))
+    run = parley(
+        "send",
+        "--connect",
+        "127.0.0.1:9",
+        "--key",
+        keypair("ec", "alice")[0],
+        "--peer",
+        keypair("dh", "bob")[1],
+        str(tmp_path),
+    )
     assert run.returncode == 1
     line = run.stderr.decode().strip()
     assert line.startswith("parley: send failed: KEY_SUITE_MISMATCH (66, §12): ")
@@ -157,7 +194,15 @@ def test_keys_of_two_suites_are_refused(tmp_path):
 
 
 def test_a_private_key_given_as_peer_is_refused(tmp_path):
-    run = parley("send", "--connect", "127.0.0.1:9", "--key", keypair("ec", "alice")[0],
-                 "--peer", keypair("ec", "bob")[0], str(tmp_path))
+    run = parley(
+        "send",
+        "--connect",
+        "127.0.0.1:9",
+        "--key",
+        keypair("ec", "alice")[0],
+        "--peer",
+        keypair("ec", "bob")[0],
+        str(tmp_path),
+    )
     assert run.returncode == 1
     assert "KEY_FILE_INVALID (64, §12)" in run.stderr.decode()

@@ -28,8 +28,13 @@ def _source() -> str:
 
 @pytest.mark.parametrize("quiet", [False, True], ids=["plain", "quiet"])
 def test_ready_file_is_one_json_line_with_the_real_port(tmp_path, quiet):
-    receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(tmp_path / "got.bin"),
-                        *(["--quiet"] if quiet else []), listen="127.0.0.1:0")
+    receiver = Receiver(
+        *key_args("ec", "bob", "alice"),
+        "--out",
+        str(tmp_path / "got.bin"),
+        *(["--quiet"] if quiet else []),
+        listen="127.0.0.1:0",
+    )
     with open(receiver.ready_file, encoding="utf-8") as f:
         text = f.read()
     assert text.endswith("\n") and text.count("\n") == 1, text
@@ -83,8 +88,17 @@ def test_noise_on_stderr_before_the_listening_line_does_not_matter(tmp_path, how
 
 def test_an_unwritable_ready_file_fails_before_anyone_connects(tmp_path):
     path = tmp_path / "no-such-folder" / "ready.json"
-    run = parley("receive", "--listen", "127.0.0.1:0", "--ready-file", str(path),
-                 *key_args("ec", "bob", "alice"), "--out", str(tmp_path / "got.bin"), timeout=60)
+    run = parley(
+        "receive",
+        "--listen",
+        "127.0.0.1:0",
+        "--ready-file",
+        str(path),
+        *key_args("ec", "bob", "alice"),
+        "--out",
+        str(tmp_path / "got.bin"),
+        timeout=60,
+    )
     assert run.returncode == 1
     err = run.stderr.decode()
     assert "INTERNAL_ERROR (17, §11): --ready-file" in err and "no-such-folder" in err, err

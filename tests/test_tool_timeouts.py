@@ -15,13 +15,14 @@ import time
 from tcp_proxy import FrameProxy
 from tool_harness import Receiver, key_args, send
 
-SLACK = 5.0   # process start and a loaded machine
+SLACK = 5.0  # process start and a loaded machine
 
 
 def test_silent_sender_makes_the_receiver_give_up(tmp_path):
     out = tmp_path / "x.bin"
-    receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out),
-                        "--handshake-timeout", "0.5")
+    receiver = Receiver(
+        *key_args("ec", "bob", "alice"), "--out", str(out), "--handshake-timeout", "0.5"
+    )
     with socket.create_connection(("127.0.0.1", receiver.port)) as sock:
         t0 = time.monotonic()
         got = receiver.wait(30)
@@ -42,8 +43,13 @@ def test_silent_receiver_makes_the_sender_give_up(tmp_path):
     accepted = []
     threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
     try:
-        sent = send(server.getsockname()[1], *key_args("ec", "alice", "bob"),
-                    "--handshake-timeout", "0.5", str(src))
+        sent = send(
+            server.getsockname()[1],
+            *key_args("ec", "alice", "bob"),
+            "--handshake-timeout",
+            "0.5",
+            str(src),
+        )
     finally:
         server.close()
         for conn, _ in accepted:
@@ -73,14 +79,16 @@ def test_stall_in_the_data_phase_hits_the_idle_timeout(tmp_path):
     assert sent.code == 1 and "acknowledged" not in sent.stderr
     # Either the sender's own idle timeout fired, or the receiver's ABORT got through
     # first: a local error such as TIMEOUT travels as INTERNAL_ERROR (§11).
-    assert ("TIMEOUT (68, §13.2)" in sent.lines[0]
-            or "the receiver aborted with INTERNAL_ERROR (17, §11)" in sent.lines[0]), sent.lines
+    assert (
+        "TIMEOUT (68, §13.2)" in sent.lines[0]
+        or "the receiver aborted with INTERNAL_ERROR (17, §11)" in sent.lines[0]
+    ), sent.lines
     assert out.read_bytes() == b"keep me" and sorted(os.listdir(tmp_path)) == ["m.bin", "x.bin"]
 
 
 def test_nobody_listening_is_a_clear_error(tmp_path):
     with socket.create_server(("127.0.0.1", 0)) as probe:
-        port = probe.getsockname()[1]   # closed again: nothing listens there
+        port = probe.getsockname()[1]  # closed again: nothing listens there
     src = tmp_path / "m.txt"
     src.write_bytes(b"x")
     sent = send(port, *key_args("ec", "alice", "bob"), str(src))

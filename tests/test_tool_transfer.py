@@ -78,8 +78,10 @@ def test_file_arrives_intact(suite, size, tmp_path):
         assert r["peak_rss_bytes"] < 64 * MiB, r
 
 
-@pytest.mark.skipif(not os.environ.get("PARLEY_SLOW_TESTS"),
-                    reason="5 s; run with PARLEY_SLOW_TESTS=1 (the 64 MiB tests bound RSS too)")
+@pytest.mark.skipif(
+    not os.environ.get("PARLEY_SLOW_TESTS"),
+    reason="5 s; run with PARLEY_SLOW_TESTS=1 (the 64 MiB tests bound RSS too)",
+)
 def test_256_mib_in_bounded_memory(tmp_path):
     """The issue's bound: sending 256 MiB keeps each side under 100 MiB resident."""
     src = _input(256 * MiB)
@@ -102,9 +104,20 @@ def test_into_a_folder_under_the_sent_name_and_to_stdout(tmp_path):
 
     # Standard output: read it while the transfer runs (a pipe holds only 64 KiB).
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", "-")
-    sender = spawn([sys.executable, "-m", "parley.cli", "send", "--connect",
-                    f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
-                    "--chunk-size", "1000", src])
+    sender = spawn(
+        [
+            sys.executable,
+            "-m",
+            "parley.cli",
+            "send",
+            "--connect",
+            f"127.0.0.1:{receiver.port}",
+            *key_args("ec", "alice", "bob"),
+            "--chunk-size",
+            "1000",
+            src,
+        ]
+    )
     try:
         out, err = finish(receiver.proc, 60, "parley receive --out -")
     finally:
@@ -119,8 +132,15 @@ def test_stdin_and_human_output(tmp_path):
     out = tmp_path / "piped.bin"
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out))
     with open(src, "rb") as stdin:
-        proc = parley("send", "--connect", f"127.0.0.1:{receiver.port}",
-                      *key_args("ec", "alice", "bob"), "-", stdin=stdin, timeout=60)
+        proc = parley(
+            "send",
+            "--connect",
+            f"127.0.0.1:{receiver.port}",
+            *key_args("ec", "alice", "bob"),
+            "-",
+            stdin=stdin,
+            timeout=60,
+        )
     got = receiver.wait()
     assert proc.returncode == 0, proc.stderr
     assert got.code == 0
@@ -141,9 +161,21 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     # A terminal on the sender's stderr: the bar is drawn there.
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(tmp_path / "b.bin"))
     master, slave = pty.openpty()
-    proc = spawn([sys.executable, "-m", "parley.cli", "send", "--connect",
-                  f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
-                  "--chunk-size", "65536", src], stderr=slave)
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "parley.cli",
+            "send",
+            "--connect",
+            f"127.0.0.1:{receiver.port}",
+            *key_args("ec", "alice", "bob"),
+            "--chunk-size",
+            "65536",
+            src,
+        ],
+        stderr=slave,
+    )
     os.close(slave)
     seen = b""
     deadline = time.monotonic() + 60
@@ -152,8 +184,10 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([master], [], [], left)[0]:
                 kill_group(proc)
-                raise AssertionError("parley send on a terminal: its stderr (the terminal) "
-                                     f"still open after 60 s, killed; it showed:\n{tail(seen)}")
+                raise AssertionError(
+                    "parley send on a terminal: its stderr (the terminal) "
+                    f"still open after 60 s, killed; it showed:\n{tail(seen)}"
+                )
             try:
                 chunk = os.read(master, 4096)
             except OSError:

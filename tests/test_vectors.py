@@ -26,8 +26,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ROOT / "vectors"
-FILES = {"parley_v1_sessions.json": "parley_v1_sessions_schema_v1.json",
-         "parley_v1_negative.json": "parley_v1_negative_schema_v1.json"}
+FILES = {
+    "parley_v1_sessions.json": "parley_v1_sessions_schema_v1.json",
+    "parley_v1_negative.json": "parley_v1_negative_schema_v1.json",
+}
 sys.path.insert(0, str(ROOT / "tools"))
 
 from vectorgen import replay  # noqa: E402
@@ -62,8 +64,10 @@ def test_vector_file_validates_against_its_schema(files, name):
     loose = [p for p, s in _objects(schema) if s.get("additionalProperties") is not False]
     assert not loose, f"objects without additionalProperties: false: {loose}"
     assert files[name]["schema"] == FILES[name]
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(files[name]),
-                    key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(files[name]),
+        key=lambda e: list(e.absolute_path),
+    )
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:5])
 
 
@@ -115,8 +119,15 @@ def test_coverage_promised_by_the_issue(files):
 
 
 def _run(*args, **kw):
-    return subprocess.Popen([sys.executable, *map(str, args)], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **kw,
+    )
 
 
 def _finish(p: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
@@ -128,8 +139,10 @@ def _finish(p: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
         os.killpg(p.pid, signal.SIGKILL)
         _, err = p.communicate()
         tail = "\n".join(err.splitlines()[-15:])
-        raise AssertionError(f"{' '.join(p.args[1:])}: still running after {timeout} s, "
-                             f"killed; its stderr ended with:\n{tail}") from None
+        raise AssertionError(
+            f"{' '.join(p.args[1:])}: still running after {timeout} s, "
+            f"killed; its stderr ended with:\n{tail}"
+        ) from None
     return p.returncode, out, err
 
 
@@ -141,7 +154,7 @@ def test_genvectors_check_reproducible_and_tamper_evident(tmp_path):
     text = target.read_text(encoding="utf-8")
     i = text.index('"mutation"', len(text) // 2)
     j = text.index('"wire": "', i) + len('"wire": "') + 10
-    target.write_text(text[:j] + ("0" if text[j] != "0" else "1") + text[j + 1:], encoding="utf-8")
+    target.write_text(text[:j] + ("0" if text[j] != "0" else "1") + text[j + 1 :], encoding="utf-8")
     fresh = tmp_path / "fresh"
     procs = {
         "check": _run(ROOT / "tools" / "genvectors", "--check"),
@@ -210,8 +223,11 @@ def test_replay_reports_a_wrong_expectation():
     """The reference check can fail: a changed expected error or frame index is reported."""
     neg = load("parley_v1_negative.json")
     group = neg["testGroups"][1]
-    test = next(t for t in group["tests"] if t["expected"]["error"] == "BAD_RECORD_MAC"
-                and t["expected"]["maxReleased"])
+    test = next(
+        t
+        for t in group["tests"]
+        if t["expected"]["error"] == "BAD_RECORD_MAC" and t["expected"]["maxReleased"]
+    )
     wrong = json.loads(json.dumps(test))
     wrong["expected"]["error"] = "RECORD_OUT_OF_ORDER"
     assert any("expected RECORD_OUT_OF_ORDER" in p for p in replay.check(group, wrong))

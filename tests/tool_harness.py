@@ -81,8 +81,10 @@ def finish(proc: subprocess.Popen, timeout: float, what: str, input: bytes | Non
             _, err = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             err = None
-        raise AssertionError(f"{what}: still running after {timeout} s, killed; "
-                             f"its stderr ended with:\n{tail(_stderr(proc, err))}") from None
+        raise AssertionError(
+            f"{what}: still running after {timeout} s, killed; "
+            f"its stderr ended with:\n{tail(_stderr(proc, err))}"
+        ) from None
     return out, _stderr(proc, err)
 
 
@@ -132,6 +134,7 @@ def keypair(suite: str, who: str) -> tuple[str, str]:
     """
     from parley import keys
     from parley.suites import by_name
+
     prefix = os.path.join(workdir(), f"{who}-{suite}")
     key = keys.generate_private_key(by_name(suite))
     fd = os.open(prefix + ".key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -184,21 +187,46 @@ class Receiver:
     front of the command (e.g. ``["sh", "-c", "...; exec \"$@\"", "sh"]``).
     """
 
-    def __init__(self, *args: str, listen: str = "127.0.0.1:0", run_env: dict | None = None,
-                 launcher: tuple[str, ...] | list[str] = (), ready_timeout: float = 30):
+    def __init__(
+        self,
+        *args: str,
+        listen: str = "127.0.0.1:0",
+        run_env: dict | None = None,
+        launcher: tuple[str, ...] | list[str] = (),
+        ready_timeout: float = 30,
+    ):
         self.started = time.monotonic()
-        self.ready_file = os.path.join(tempfile.mkdtemp(prefix="ready-", dir=workdir()),
-                                       "receiver.json")
-        self.proc = spawn([*launcher, sys.executable, "-m", "parley.cli", "receive",
-                           "--listen", listen, "--ready-file", self.ready_file, *args], run_env)
-        self.ready = wait_for_ready_file(self.proc, self.ready_file, ready_timeout,
-                                         "parley receive")
+        self.ready_file = os.path.join(
+            tempfile.mkdtemp(prefix="ready-", dir=workdir()), "receiver.json"
+        )
+        self.proc = spawn(
+            [
+                *launcher,
+                sys.executable,
+                "-m",
+                "parley.cli",
+                "receive",
+                "--listen",
+                listen,
+                "--ready-file",
+                self.ready_file,
+                *args,
+            ],
+            run_env,
+        )
+        self.ready = wait_for_ready_file(
+            self.proc, self.ready_file, ready_timeout, "parley receive"
+        )
         self.port = self.ready["port"]
 
     def wait(self, timeout: float = TIMEOUT) -> Result:
         out, err = finish(self.proc, timeout, "parley receive (waiting for it to exit)")
-        return Result(self.proc.returncode, out.decode(errors="replace"),
-                      err.decode(errors="replace"), time.monotonic() - self.started)
+        return Result(
+            self.proc.returncode,
+            out.decode(errors="replace"),
+            err.decode(errors="replace"),
+            time.monotonic() - self.started,
+        )
 
 
 def wait_for_ready_file(proc: subprocess.Popen, path: str, timeout: float, what: str) -> dict:
@@ -214,21 +242,29 @@ def wait_for_ready_file(proc: subprocess.Popen, path: str, timeout: float, what:
                 return json.loads(f.read())
         if proc.poll() is not None:
             _, err = finish(proc, 10, what)
-            raise AssertionError(f"{what} exited with status {proc.returncode} before writing "
-                                 f"its ready file {path}; its stderr ended with:\n{tail(err)}")
+            raise AssertionError(
+                f"{what} exited with status {proc.returncode} before writing "
+                f"its ready file {path}; its stderr ended with:\n{tail(err)}"
+            )
         if time.monotonic() >= deadline:
             kill_group(proc)
             _, err = finish(proc, 10, what)
-            raise AssertionError(f"{what}: no ready file {path} (the 'listening' event) within "
-                                 f"{timeout} s, killed; its stderr ended with:\n{tail(err)}")
+            raise AssertionError(
+                f"{what}: no ready file {path} (the 'listening' event) within "
+                f"{timeout} s, killed; its stderr ended with:\n{tail(err)}"
+            )
         time.sleep(0.005)
 
 
 def send(port: int, *args: str, run_env: dict | None = None, timeout: float = TIMEOUT) -> Result:
     t0 = time.monotonic()
     out = parley("send", "--connect", f"127.0.0.1:{port}", *args, env=run_env, timeout=timeout)
-    return Result(out.returncode, out.stdout.decode(errors="replace"),
-                  out.stderr.decode(errors="replace"), time.monotonic() - t0)
+    return Result(
+        out.returncode,
+        out.stdout.decode(errors="replace"),
+        out.stderr.decode(errors="replace"),
+        time.monotonic() - t0,
+    )
 
 
 def key_args(suite: str, me: str, peer: str) -> list[str]:

@@ -29,8 +29,8 @@ from parley import (
 from parley.events import Acknowledged, Data, EndOfStream, HandshakeComplete
 
 MAGIC = "parley-adapter"
-VERSION = 1                       # adapter §1.3
-MAX_MESSAGE = 16 << 20            # the largest message we take in start (adapter §3.2)
+VERSION = 1  # adapter §1.3
+MAX_MESSAGE = 16 << 20  # the largest message we take in start (adapter §3.2)
 MAX_REQUEST = MAX_MESSAGE + (1 << 20)
 
 
@@ -48,8 +48,10 @@ class Session:
         own = _private_key(req.get("own_key"), key_cache)
         peer = _public_key(req.get("peer_key"), key_cache)
         if own.suite.number != req.get("suite") or peer.suite.number != req.get("suite"):
-            raise BadRequest(f"the keys are for suite {own.suite.number}/{peer.suite.number}, "
-                             f"the request says suite {req.get('suite')!r}")
+            raise BadRequest(
+                f"the keys are for suite {own.suite.number}/{peer.suite.number}, "
+                f"the request says suite {req.get('suite')!r}"
+            )
         draws = req.get("entropy")
         if draws is None:
             entropy = SystemEntropy()
@@ -62,10 +64,13 @@ class Session:
         emitter = role == "emitter"
         self.message = req.get("message", b"") if emitter else b""
         config = SessionConfig(
-            own, peer, entropy,
+            own,
+            peer,
+            entropy,
             deterministic_signatures=bool(req.get("deterministic_signatures")),
             app_header=req.get("app_header", b"") if emitter else b"",
-            chunk_size=req.get("chunk_size", 0) if emitter else 1 << 16)
+            chunk_size=req.get("chunk_size", 0) if emitter else 1 << 16,
+        )
         self.party = Emitter(config) if role == "emitter" else Receiver(config)
 
     def start(self) -> list:
@@ -114,17 +119,29 @@ def _result(req: dict, session: Session, call) -> dict:
     reported = []
     for e in events:
         if isinstance(e, HandshakeComplete):
-            reported.append({"type": "handshake_complete", "transcript_hash": e.transcript_hash,
-                             "app_header": e.app_header})
+            reported.append(
+                {
+                    "type": "handshake_complete",
+                    "transcript_hash": e.transcript_hash,
+                    "app_header": e.app_header,
+                }
+            )
         elif isinstance(e, EndOfStream):
             reported.append({"type": "end_of_stream", "total": e.total})
         elif isinstance(e, Acknowledged):
             reported.append({"type": "acknowledged", "total": e.total})
     state = session.party.state.value
     status = {"DONE": "done", "FAILED": "failed"}.get(state, "running")
-    return {"type": "result", "id": req["id"], "session": req["session"],
-            "out": session.party.data_to_send(), "released": released, "events": reported,
-            "status": status, "error": error}
+    return {
+        "type": "result",
+        "id": req["id"],
+        "session": req["session"],
+        "out": session.party.data_to_send(),
+        "released": released,
+        "events": reported,
+        "status": status,
+        "error": error,
+    }
 
 
 class Adapter:
@@ -135,11 +152,17 @@ class Adapter:
         self.key_cache: dict[str, object] = {}
 
     def hello(self) -> dict:
-        return {"type": "hello", "magic": MAGIC, "version": VERSION,
-                "implementation": f"parley-reference {parley.__version__} (Python)",
-                "roles": ["emitter", "receiver"], "suites": [1, 2],
-                "injected_randomness": True, "deterministic_signatures": True,
-                "max_message": MAX_MESSAGE}
+        return {
+            "type": "hello",
+            "magic": MAGIC,
+            "version": VERSION,
+            "implementation": f"parley-reference {parley.__version__} (Python)",
+            "roles": ["emitter", "receiver"],
+            "suites": [1, 2],
+            "injected_randomness": True,
+            "deterministic_signatures": True,
+            "max_message": MAX_MESSAGE,
+        }
 
     def handle(self, req: dict) -> dict:
         rid = req.get("id")
@@ -160,8 +183,12 @@ class Adapter:
             if kind in ("feed", "eof"):
                 session = self.sessions.get(req.get("session"))
                 if session is None:
-                    return {"type": "error", "id": rid, "code": "unknown_session",
-                            "message": f"no session {req.get('session')!r}"}
+                    return {
+                        "type": "error",
+                        "id": rid,
+                        "code": "unknown_session",
+                        "message": f"no session {req.get('session')!r}",
+                    }
                 if kind == "feed":
                     data = req.get("data")
                     if not isinstance(data, bytes):
@@ -172,8 +199,12 @@ class Adapter:
         except BadRequest as exc:
             return {"type": "error", "id": rid, "code": "bad_request", "message": str(exc)}
         except Exception as exc:  # noqa: BLE001 - never die on a request; say what went wrong
-            return {"type": "error", "id": rid, "code": "internal",
-                    "message": f"{type(exc).__name__}: {exc}"}
+            return {
+                "type": "error",
+                "id": rid,
+                "code": "internal",
+                "message": f"{type(exc).__name__}: {exc}",
+            }
 
 
 def read_exact(stream, n: int) -> bytes | None:

@@ -43,14 +43,14 @@ class Case:
     """One conformance case (adapter §5.5)."""
 
     id: str
-    kind: str                      # "vector", "live" or "interop"
+    kind: str  # "vector", "live" or "interop"
     suite: int
-    role: str | None               # the implementation's role; None for interop
-    section: str                   # the spec sections it checks, e.g. "§7.3"
-    title: str                     # what is tested
-    expected: str                  # the expected outcome, one line
+    role: str | None  # the implementation's role; None for interop
+    section: str  # the spec sections it checks, e.g. "§7.3"
+    title: str  # what is tested
+    expected: str  # the expected outcome, one line
     body: Callable[[CaseContext], None] = field(repr=False)
-    adapters: int = 1              # 2 for interop
+    adapters: int = 1  # 2 for interop
 
 
 # -- transcript -----------------------------------------------------------------------
@@ -84,16 +84,30 @@ class Transcript:
         while len(buf) >= 4:
             n = int.from_bytes(buf[:4], "big")
             if n > FRAME_VIEW_LIMIT:
-                self.entries.append({"kind": "bytes", "src": src, "dst": dst,
-                                     "note": f"declared length {n}", "wire": bytes(buf)})
+                self.entries.append(
+                    {
+                        "kind": "bytes",
+                        "src": src,
+                        "dst": dst,
+                        "note": f"declared length {n}",
+                        "wire": bytes(buf),
+                    }
+                )
                 buf.clear()
                 return
             if len(buf) < 4 + n:
                 return
-            wire = bytes(buf[:4 + n])
-            del buf[:4 + n]
-            self.entries.append({"kind": "frame", "src": src, "dst": dst,
-                                 "type": frame_type(wire[4:]), "wire": wire})
+            wire = bytes(buf[: 4 + n])
+            del buf[: 4 + n]
+            self.entries.append(
+                {
+                    "kind": "frame",
+                    "src": src,
+                    "dst": dst,
+                    "type": frame_type(wire[4:]),
+                    "wire": wire,
+                }
+            )
 
     def event(self, text: str) -> None:
         self.entries.append({"kind": "event", "text": text})
@@ -101,13 +115,21 @@ class Transcript:
     def finish(self) -> list[dict]:
         for (src, dst), buf in self._bufs.items():
             if buf:
-                self.entries.append({"kind": "bytes", "src": src, "dst": dst,
-                                     "note": "incomplete frame", "wire": bytes(buf)})
+                self.entries.append(
+                    {
+                        "kind": "bytes",
+                        "src": src,
+                        "dst": dst,
+                        "note": "incomplete frame",
+                        "wire": bytes(buf),
+                    }
+                )
                 buf.clear()
         return self.entries
 
 
 # -- the context of one case --------------------------------------------------------
+
 
 class CaseContext:
     """What a case body works with: adapter clients, a deadline, a transcript."""
@@ -136,27 +158,48 @@ class CaseContext:
 class ImplSession:
     """One session in an adapter (adapter §3.3 to adapter §3.7), with everything it did so far."""
 
-    def __init__(self, ctx: CaseContext, client: AdapterClient, label: str, *, role: str,
-                 suite: int, own_key: str, peer_key: str, entropy=None,
-                 deterministic_signatures: bool = False, app_header: bytes = b"",
-                 message: bytes = b"", chunk_size: int = 0, peer_label: str = "runner",
-                 record_in: bool = True) -> None:
+    def __init__(
+        self,
+        ctx: CaseContext,
+        client: AdapterClient,
+        label: str,
+        *,
+        role: str,
+        suite: int,
+        own_key: str,
+        peer_key: str,
+        entropy=None,
+        deterministic_signatures: bool = False,
+        app_header: bytes = b"",
+        message: bytes = b"",
+        chunk_size: int = 0,
+        peer_label: str = "runner",
+        record_in: bool = True,
+    ) -> None:
         self.ctx = ctx
-        self.record_in = record_in   # False when the peer's session records its own output
+        self.record_in = record_in  # False when the peer's session records its own output
         self.client = client
         self.label = label
         self.peer_label = peer_label
         self.role = role
-        self.start_args = dict(role=role, suite=suite, own_key=own_key, peer_key=peer_key,
-                               entropy=entropy, deterministic_signatures=deterministic_signatures,
-                               app_header=app_header, message=message, chunk_size=chunk_size)
+        self.start_args = dict(
+            role=role,
+            suite=suite,
+            own_key=own_key,
+            peer_key=peer_key,
+            entropy=entropy,
+            deterministic_signatures=deterministic_signatures,
+            app_header=app_header,
+            message=message,
+            chunk_size=chunk_size,
+        )
         self.session_id = client.new_session_id()
         self.released = bytearray()
         self.events: list[dict] = []
         self.status = "new"
         self.error: ap.ErrorInfo | None = None
-        self.out = bytearray()            # everything the implementation sent
-        self._untaken = bytearray()       # sent but not yet handed to the peer
+        self.out = bytearray()  # everything the implementation sent
+        self._untaken = bytearray()  # sent but not yet handed to the peer
         self.requests = 0
 
     # -- operations ----------------------------------------------------------------
@@ -164,10 +207,13 @@ class ImplSession:
     def start(self) -> ap.Result:
         limit = self.client.hello.max_message
         if len(self.start_args["message"]) > limit:
-            raise CaseUnsupported(f"the case sends a {len(self.start_args['message'])}-byte "
-                                  f"message; the adapter takes at most {limit} (adapter §3.2)")
-        return self._call("start", lambda rid: ap.start_request(rid, self.session_id,
-                                                                  **self.start_args))
+            raise CaseUnsupported(
+                f"the case sends a {len(self.start_args['message'])}-byte "
+                f"message; the adapter takes at most {limit} (adapter §3.2)"
+            )
+        return self._call(
+            "start", lambda rid: ap.start_request(rid, self.session_id, **self.start_args)
+        )
 
     def feed(self, data: bytes) -> ap.Result:
         if self.record_in:
@@ -180,8 +226,9 @@ class ImplSession:
 
     def close(self) -> None:
         if self.client.alive:
-            rid, msg = self.client.request(lambda rid: ap.close_request(rid, self.session_id),
-                                           self.ctx.deadline)
+            rid, msg = self.client.request(
+                lambda rid: ap.close_request(rid, self.session_id), self.ctx.deadline
+            )
             ap.parse_closed(msg, rid)
 
     def take_out(self) -> bytes:
@@ -198,9 +245,13 @@ class ImplSession:
         except ap.Unsupported as exc:
             raise CaseUnsupported(f"the adapter answered unsupported to {what}: {exc}") from None
         except ap.AdapterErrorReply as exc:
-            raise CaseFailure(f"the adapter answered {what} with an error reply: {exc}",
-                              ["adapter §3.9: an error reply means the adapter could not "
-                               "process the request; protocol errors belong in a result"]) from None
+            raise CaseFailure(
+                f"the adapter answered {what} with an error reply: {exc}",
+                [
+                    "adapter §3.9: an error reply means the adapter could not "
+                    "process the request; protocol errors belong in a result"
+                ],
+            ) from None
         if result.out:
             self.ctx.transcript.data(self.label, self.peer_label, result.out)
         self.out += result.out
@@ -213,8 +264,10 @@ class ImplSession:
             self.ctx.transcript.event(f"{self.label} releases {len(result.released)} bytes")
         self.status = result.status
         if result.error is not None:
-            self.ctx.transcript.event(f"{self.label} reports {result.error}"
-                                      + (f": {result.error.detail}" if result.error.detail else ""))
+            self.ctx.transcript.event(
+                f"{self.label} reports {result.error}"
+                + (f": {result.error.detail}" if result.error.detail else "")
+            )
             problem = result.error.registry_problem()
             if problem:
                 raise CaseFailure(f"reported an error that is not a registry entry: {problem}")
@@ -256,11 +309,11 @@ def frame_types(stream: bytes) -> list[str]:
         if len(stream) - i < 4:
             names.append("PARTIAL")
             break
-        n = int.from_bytes(stream[i:i + 4], "big")
+        n = int.from_bytes(stream[i : i + 4], "big")
         if n > FRAME_VIEW_LIMIT or i + 4 + n > len(stream):
             names.append("PARTIAL")
             break
-        names.append(frame_type(stream[i + 4:i + 4 + n]))
+        names.append(frame_type(stream[i + 4 : i + 4 + n]))
         i += 4 + n
     return names
 

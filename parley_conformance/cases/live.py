@@ -31,21 +31,22 @@ from . import Case, CaseContext, CaseFailure, frame_types
 
 SHAPES = ("whole-flights", "frame-by-frame", "split-frames", "byte-by-byte")
 ALL_SHAPES = SHAPES
-NOT_BYTES = SHAPES[:3]   # byte by byte costs one adapter request per byte: used where it matters
+NOT_BYTES = SHAPES[:3]  # byte by byte costs one adapter request per byte: used where it matters
 CHUNK = 32
-MESSAGE = bytes((7 * i + 1) & 0xFF for i in range(100))     # records of 32, 32, 32, 4 bytes
+MESSAGE = bytes((7 * i + 1) & 0xFF for i in range(100))  # records of 32, 32, 32, 4 bytes
 HEADER = b"name=conformance.txt"
 
 
 # -- what a scenario says ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Flight:
     """The bytes of one flight, in units (frames or raw pieces) to write in order."""
 
     units: list
-    bad: int | None = None   # the unit at which the implementation must fail
-    eof: bool = False        # end the transport after this flight
+    bad: int | None = None  # the unit at which the implementation must fail
+    eof: bool = False  # end the transport after this flight
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ class Complete:
     """The session completes; both sides agree (§5.6, §7.4)."""
 
     def text(self, sc: Scenario) -> str:
-        return ("completes: same TH_4 on both sides, the message delivered and acknowledged "
-                f"({len(sc.message)} bytes)")
+        return (
+            "completes: same TH_4 on both sides, the message delivered and acknowledged "
+            f"({len(sc.message)} bytes)"
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Reject:
 
     error: str
     released: int = 0
-    after_end: bool = False   # the message completed first; the error follows (§9.3)
+    after_end: bool = False  # the message completed first; the error follows (§9.3)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ Edit = Callable[[list, Env], Flight]
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    role: str                       # the implementation's role
+    role: str  # the implementation's role
     section: str
     title: str
     expect: object
@@ -91,14 +94,15 @@ class Scenario:
     suites: tuple = (1, 2)
     shapes: tuple = ("frame-by-frame",)
     bugs: tuple = ()
-    peer_key: str | None = None     # default: the key of the peer's role
-    impl_pins: str | None = None    # default: the key of the peer's role
+    peer_key: str | None = None  # default: the key of the peer's role
+    impl_pins: str | None = None  # default: the key of the peer's role
     message: bytes = MESSAGE
     chunk: int = CHUNK
     app_header: bytes = HEADER
 
 
 # -- the driver ----------------------------------------------------------------------
+
 
 def writes(units: list, shape: str, rng: random.Random) -> list[tuple[bytes, int, int]]:
     """Cut a flight into writes: (bytes, first unit touched, last unit touched)."""
@@ -111,7 +115,7 @@ def writes(units: list, shape: str, rng: random.Random) -> list[tuple[bytes, int
         if shape == "frame-by-frame":
             out.append((u, i, i))
         elif shape == "byte-by-byte":
-            out.extend((u[j:j + 1], i, i) for j in range(len(u)))
+            out.extend((u[j : j + 1], i, i) for j in range(len(u)))
         else:  # split-frames: a cut inside the length prefix, and one in the body
             cuts = sorted({rng.randint(1, 3), rng.randint(4, max(4, len(u) - 1))})
             cuts = [c for c in cuts if 0 < c < len(u)]
@@ -129,26 +133,39 @@ def _identity(bodies: list, env: Env) -> Flight:
 class _Live:
     """Runs one scenario in one suite and shape, then judges it."""
 
-    def __init__(self, ctx: CaseContext, sc: Scenario, suite: int, shape: str,
-                 keys: P.KeySet | None = None) -> None:
+    def __init__(
+        self, ctx: CaseContext, sc: Scenario, suite: int, shape: str, keys: P.KeySet | None = None
+    ) -> None:
         self.ctx, self.sc, self.suite, self.shape = ctx, sc, suite, shape
         self.rng = random.Random(ctx.case.id)
         keys = keys or P.fixed_keyset(suite)
         peer_role = "emitter" if sc.role == "receiver" else "receiver"
         self.peer_role = peer_role
         self.impl = ctx.session(
-            role=sc.role, suite=suite, own_key=keys.private_pem(sc.role),
+            role=sc.role,
+            suite=suite,
+            own_key=keys.private_pem(sc.role),
             peer_key=keys.public_pem(sc.impl_pins or peer_role),
-            entropy=None, deterministic_signatures=False,
-            app_header=sc.app_header, message=sc.message, chunk_size=sc.chunk)
-        self.peer = P.make_peer(peer_role, own_key=keys.key(sc.peer_key or peer_role),
-                                pinned_key=keys.key(sc.role).public, bugs=sc.bugs,
-                                seed=ctx.case.id.encode(), app_header=sc.app_header,
-                                chunk_size=sc.chunk, other_key=keys.key("other"))
+            entropy=None,
+            deterministic_signatures=False,
+            app_header=sc.app_header,
+            message=sc.message,
+            chunk_size=sc.chunk,
+        )
+        self.peer = P.make_peer(
+            peer_role,
+            own_key=keys.key(sc.peer_key or peer_role),
+            pinned_key=keys.key(sc.role).public,
+            bugs=sc.bugs,
+            seed=ctx.case.id.encode(),
+            app_header=sc.app_header,
+            chunk_size=sc.chunk,
+            other_key=keys.key("other"),
+        )
         self.peer_events: list = []
         self.peer_error: ParleyError | None = None
-        self.expected_at: tuple | None = None   # (flight, unit) or (flight, "eof")
-        self.failed_at: tuple | None = None     # (flight, first unit, last unit) or (flight, "eof")
+        self.expected_at: tuple | None = None  # (flight, unit) or (flight, "eof")
+        self.failed_at: tuple | None = None  # (flight, first unit, last unit) or (flight, "eof")
         self.fail_reply_out = b""
         self.flight_units: dict[int, int] = {}
 
@@ -208,8 +225,9 @@ class _Live:
 
     def _check_reply_error(self, k: int, what: str) -> None:
         if self.impl.error is not None:
-            raise CaseFailure(f"the implementation failed at {what} with {self.impl.error}",
-                              [self.impl.summary()])
+            raise CaseFailure(
+                f"the implementation failed at {what} with {self.impl.error}", [self.impl.summary()]
+            )
 
     # -- judging --------------------------------------------------------------------
 
@@ -222,34 +240,45 @@ class _Live:
     def _peer_note(self) -> list[str]:
         if self.peer_error is None:
             return []
-        return [f"the runner's peer (the reference) rejected the implementation's bytes: "
-                f"{self.peer_error.error} — {self.peer_error.detail}"]
+        return [
+            f"the runner's peer (the reference) rejected the implementation's bytes: "
+            f"{self.peer_error.error} — {self.peer_error.detail}"
+        ]
 
     def _judge_complete(self) -> None:
         impl, sc, peer = self.impl, self.sc, self.peer
         if impl.error is not None:
             where = self._where(self.failed_at)
-            raise CaseFailure(f"failed with {impl.error}{where}; the session should complete",
-                              [impl.summary()] + self._detail_of(impl))
+            raise CaseFailure(
+                f"failed with {impl.error}{where}; the session should complete",
+                [impl.summary()] + self._detail_of(impl),
+            )
         if self.peer_error is not None:
-            raise CaseFailure("the runner's peer (the reference) rejected the implementation's "
-                              f"bytes with {self.peer_error.error}", self._peer_note()
-                              + [impl.summary()])
+            raise CaseFailure(
+                "the runner's peer (the reference) rejected the implementation's "
+                f"bytes with {self.peer_error.error}",
+                self._peer_note() + [impl.summary()],
+            )
         if impl.status != "done":
-            raise CaseFailure(f"the session did not complete (status {impl.status})",
-                              [impl.summary()])
+            raise CaseFailure(
+                f"the session did not complete (status {impl.status})", [impl.summary()]
+            )
         hs = impl.event("handshake_complete")
         problems = []
         if hs is None:
             problems.append("no handshake_complete event (adapter §4.2)")
         elif hs["transcript_hash"] != peer.transcript_hash:
-            problems.append(f"TH_4 differs (§5.6): implementation {hs['transcript_hash'].hex()}, "
-                            f"runner's peer {peer.transcript_hash.hex()}")
+            problems.append(
+                f"TH_4 differs (§5.6): implementation {hs['transcript_hash'].hex()}, "
+                f"runner's peer {peer.transcript_hash.hex()}"
+            )
         n = len(sc.message)
         if sc.role == "receiver":
             if hs is not None and hs["app_header"] != sc.app_header:
-                problems.append(f"application header (§7.1): got {hs['app_header'][:64]!r}, "
-                                f"sent {sc.app_header[:64]!r}")
+                problems.append(
+                    f"application header (§7.1): got {hs['app_header'][:64]!r}, "
+                    f"sent {sc.app_header[:64]!r}"
+                )
             if bytes(impl.released) != sc.message:
                 problems.append(_released_diff(bytes(impl.released), sc.message))
             end = impl.event("end_of_stream")
@@ -265,8 +294,9 @@ class _Live:
                 problems.append(f"an Emitter released {len(impl.released)} bytes")
             got = b"".join(getattr(e, "data", b"") for e in self.peer_events)
             if got != sc.message:
-                problems.append("the runner's peer received other bytes: "
-                                + _released_diff(got, sc.message))
+                problems.append(
+                    "the runner's peer received other bytes: " + _released_diff(got, sc.message)
+                )
             end = next((e for e in self.peer_events if isinstance(e, EndOfStream)), None)
             if end is None:
                 problems.append("the runner's peer never saw a valid FINAL (§7.4)")
@@ -275,8 +305,10 @@ class _Live:
         # A transport that ends after the session is complete is normal (§7.5).
         result = impl.eof()
         if result.error is not None or result.status != "done":
-            raise CaseFailure(f"after completing, end of transport gave {result.error} "
-                              f"(status {result.status}); it must leave the session done (§7.5)")
+            raise CaseFailure(
+                f"after completing, end of transport gave {result.error} "
+                f"(status {result.status}); it must leave the session done (§7.5)"
+            )
 
     def _where(self, at) -> str:
         if at is None:
@@ -296,13 +328,16 @@ class _Live:
         want = f"{exp.error}"
         if impl.error is None:
             status = {"done": "it completed the session", "running": "it kept going"}.get(
-                impl.status, impl.status)
-            raise CaseFailure(f"no error: {status}; expected {want}",
-                              self._peer_note() + [impl.summary()])
+                impl.status, impl.status
+            )
+            raise CaseFailure(
+                f"no error: {status}; expected {want}", self._peer_note() + [impl.summary()]
+            )
         if impl.error.name != exp.error:
-            raise CaseFailure(f"failed with {impl.error} instead of {want}"
-                              f"{self._where(self.failed_at)}",
-                              self._detail_of(impl) + [impl.summary()])
+            raise CaseFailure(
+                f"failed with {impl.error} instead of {want}{self._where(self.failed_at)}",
+                self._detail_of(impl) + [impl.summary()],
+            )
         problems = []
         # Where: not before the bad frame arrived, and not after it (§9.3).
         if self.expected_at is not None and self.failed_at is not None:
@@ -310,19 +345,26 @@ class _Live:
             k_got = self.failed_at[0]
             if u_exp == "eof":
                 if self.failed_at[1] != "eof" or k_got != k_exp:
-                    problems.append(f"the error came{self._where(self.failed_at)}, "
-                                    "not at end of transport")
+                    problems.append(
+                        f"the error came{self._where(self.failed_at)}, not at end of transport"
+                    )
             elif k_got != k_exp or self.failed_at[1] == "eof":
-                problems.append(f"the error came{self._where(self.failed_at)}, expected in "
-                                f"flight {k_exp} at unit {u_exp}")
+                problems.append(
+                    f"the error came{self._where(self.failed_at)}, expected in "
+                    f"flight {k_exp} at unit {u_exp}"
+                )
             else:
                 lo, hi = self.failed_at[1], self.failed_at[2]
                 if hi < u_exp:
-                    problems.append(f"the error came too early{self._where(self.failed_at)}, "
-                                    f"before the bad frame (unit {u_exp}) arrived")
+                    problems.append(
+                        f"the error came too early{self._where(self.failed_at)}, "
+                        f"before the bad frame (unit {u_exp}) arrived"
+                    )
                 elif lo > u_exp:
-                    problems.append(f"the error came too late{self._where(self.failed_at)}: the "
-                                    f"bad frame was unit {u_exp}")
+                    problems.append(
+                        f"the error came too late{self._where(self.failed_at)}: the "
+                        f"bad frame was unit {u_exp}"
+                    )
         # What was released: at most the authenticated prefix (§7.3 step 4, §9.3).
         released = bytes(impl.released)
         if exp.after_end:
@@ -334,18 +376,22 @@ class _Live:
             if sc.role == "emitter" and impl.event("acknowledged") is None:
                 problems.append("no acknowledged event before the error: the ACK was valid")
         else:
-            allowed = sc.message[:exp.released]
+            allowed = sc.message[: exp.released]
             if not allowed.startswith(released):
-                problems.append(f"released {len(released)} bytes, more than (or other than) the "
-                                f"authenticated {len(allowed)} bytes (§7.3: no byte before its MAC "
-                                "verifies; §9.3)")
+                problems.append(
+                    f"released {len(released)} bytes, more than (or other than) the "
+                    f"authenticated {len(allowed)} bytes (§7.3: no byte before its MAC "
+                    "verifies; §9.3)"
+                )
             for kind in ("end_of_stream", "acknowledged"):
                 if impl.event(kind) is not None:
                     problems.append(f"reported {kind} although the session failed (§9.3)")
             if self._handshake_frame_was_bad() and impl.event("handshake_complete") is not None:
-                problems.append("reported handshake_complete although the handshake failed: "
-                                "the application header may be released only after the "
-                                "signature verifies (§5.4 step 6)")
+                problems.append(
+                    "reported handshake_complete although the handshake failed: "
+                    "the application header may be released only after the "
+                    "signature verifies (§5.4 step 6)"
+                )
             if impl.status != "failed":
                 problems.append(f"status {impl.status!r} after the error; expected 'failed' (§9.3)")
         # What was sent with or after the error: nothing but ABORT (§9.3 step 4).
@@ -353,11 +399,15 @@ class _Live:
         allowed_types = {"ABORT", "ACK"} if exp.after_end else {"ABORT"}
         bad = [t for t in sent if t not in allowed_types]
         if bad:
-            problems.append(f"sent {', '.join(bad)} in the reply that reported the error: after a "
-                            "failed check a party sends nothing but ABORT (§9.3)")
+            problems.append(
+                f"sent {', '.join(bad)} in the reply that reported the error: after a "
+                "failed check a party sends nothing but ABORT (§9.3)"
+            )
             if "ACK" in bad:
-                problems.append("an ACK before FINAL verifies tells the Emitter the message "
-                                "arrived whole when it did not (§7.4)")
+                problems.append(
+                    "an ACK before FINAL verifies tells the Emitter the message "
+                    "arrived whole when it did not (§7.4)"
+                )
         self._abort_notes(sent, exp)
         if problems:
             raise CaseFailure(problems[0], problems[1:] + [impl.summary()])
@@ -381,9 +431,10 @@ class _Live:
 def _released_diff(got: bytes, want: bytes) -> str:
     if got == want:
         return "released bytes match"
-    i = next((j for j in range(min(len(got), len(want))) if got[j] != want[j]),
-             min(len(got), len(want)))
-    return (f"released {len(got)} bytes, expected {len(want)}; first difference at byte {i}")
+    i = next(
+        (j for j in range(min(len(got), len(want))) if got[j] != want[j]), min(len(got), len(want))
+    )
+    return f"released {len(got)} bytes, expected {len(want)}; first difference at byte {i}"
 
 
 def run_and_judge(live: _Live, extra=None) -> None:
@@ -410,37 +461,45 @@ def close_quietly(ctx: CaseContext, session) -> None:
 def make_body(sc: Scenario, suite: int, shape: str):
     def body(ctx: CaseContext) -> None:
         run_and_judge(_Live(ctx, sc, suite, shape))
+
     return body
 
 
 # -- flight edits -------------------------------------------------------------------
 
+
 def on_frame(index: int, change: Callable[[bytes, Env], bytes]) -> Edit:
     """Replace frame ``index`` of the flight by ``change(body, env)``; fail there."""
+
     def edit(bodies, env):
         units = [P.wire(b) for b in bodies]
         units[index] = P.wire(change(bodies[index], env))
         return Flight(units, bad=index)
+
     return edit
 
 
 def raw_at(index: int, raw: Callable[[list, Env], bytes], keep_after: bool = False) -> Edit:
     """Put raw bytes (not necessarily a frame) at ``index``; drop the rest unless asked."""
+
     def edit(bodies, env):
         units = [P.wire(b) for b in bodies[:index]] + [raw(bodies, env)]
         if keep_after:
-            units += [P.wire(b) for b in bodies[index + 1:]]
+            units += [P.wire(b) for b in bodies[index + 1 :]]
         return Flight(units, bad=index)
+
     return edit
 
 
 def sequence(picks: Callable[[list, Env], list], bad: int | None, eof: bool = False) -> Edit:
     """A flight made of bodies (or raw ``bytes`` wrapped in a tuple) chosen from the original."""
+
     def edit(bodies, env):
         units = []
         for item in picks(bodies, env):
             units.append(item[0] if isinstance(item, tuple) else P.wire(item))
         return Flight(units, bad=bad, eof=eof)
+
     return edit
 
 
@@ -471,16 +530,23 @@ def unsorted(body: bytes) -> bytes:
 
 def foreign_record(bodies, env) -> bytes:
     """DATA 0 sealed under keys of no session the implementation knows (§13.4)."""
-    keys = RecordKeys(bytearray(b"\x11" * 32), bytearray(b"\x22" * 32), bytearray(b"\x33" * 32),
-                      b"\x00" * 32)
-    ct = keys.encrypt(0, env.message[:env.chunk])
+    keys = RecordKeys(
+        bytearray(b"\x11" * 32), bytearray(b"\x22" * 32), bytearray(b"\x33" * 32), b"\x00" * 32
+    )
+    ct = keys.encrypt(0, env.message[: env.chunk])
     return cbor.encode({0: 4, 5: ct, 6: keys.tag(4, 0, 0, ct), 7: 0})
 
 
 def _ffdh_bad() -> dict[str, bytes]:
     p = ffdh.P
-    vals = {"zero": 0, "one": 1, "p-minus-1": p - 1, "p": p, "order-2q": p - 2,
-            "all-ones": (1 << 2048) - 1}
+    vals = {
+        "zero": 0,
+        "one": 1,
+        "p-minus-1": p - 1,
+        "p": p,
+        "order-2q": p - 2,
+        "all-ones": (1 << 2048) - 1,
+    }
     out = {k: v.to_bytes(256, "big") for k, v in vals.items()}
     out["short"] = (4).to_bytes(255, "big")
     out["long"] = (4).to_bytes(257, "big")
@@ -501,9 +567,19 @@ def _p384_bad(valid: bytes) -> dict[str, bytes]:
 
 
 def bad_element_names(suite: int) -> list[str]:
-    return list(_ffdh_bad()) if suite == 1 else ["compressed", "hybrid-prefix", "infinity",
-                                                 "off-curve", "x-equals-p", "zero-point",
-                                                 "truncated"]
+    return (
+        list(_ffdh_bad())
+        if suite == 1
+        else [
+            "compressed",
+            "hybrid-prefix",
+            "infinity",
+            "off-curve",
+            "x-equals-p",
+            "zero-point",
+            "truncated",
+        ]
+    )
 
 
 def bad_element(name: str) -> Edit:
@@ -511,10 +587,12 @@ def bad_element(name: str) -> Edit:
         valid = P.decode(body)[4]
         value = _ffdh_bad()[name] if env.suite == 1 else _p384_bad(valid)[name]
         return P.edit(body, k4=value)
+
     return on_frame(0, change)
 
 
 # -- the scenarios -------------------------------------------------------------------
+
 
 def _d(bodies):  # E_AUTH, DATA..., FINAL
     return bodies[0], bodies[1:-1], bodies[-1]
@@ -534,109 +612,366 @@ def receiver_scenarios() -> list[Scenario]:
     add = s.append
     big = bytes((i * 13 + 5) & 0xFF for i in range(2 * 262144 + 1))
     # Complete sessions in every shape and size class (§5, §7).
-    add(Scenario("session", R, "§5, §7", "a 100-byte message in 4 records, with a header",
-                 Complete(), shapes=ALL_SHAPES))
-    add(Scenario("empty-message", R, "§7.1", "a 0-byte message: FINAL alone", Complete(),
-                 message=b"", shapes=("whole-flights", "frame-by-frame")))
+    add(
+        Scenario(
+            "session",
+            R,
+            "§5, §7",
+            "a 100-byte message in 4 records, with a header",
+            Complete(),
+            shapes=ALL_SHAPES,
+        )
+    )
+    add(
+        Scenario(
+            "empty-message",
+            R,
+            "§7.1",
+            "a 0-byte message: FINAL alone",
+            Complete(),
+            message=b"",
+            shapes=("whole-flights", "frame-by-frame"),
+        )
+    )
     add(Scenario("one-byte", R, "§7.1", "a 1-byte message", Complete(), message=b"\x00"))
-    add(Scenario("exact-chunks", R, "§7.1", "96 bytes in exactly 3 full records", Complete(),
-                 message=MESSAGE[:96]))
-    add(Scenario("no-app-header", R, "§7.1", "an empty application header", Complete(),
-                 app_header=b""))
-    add(Scenario("max-app-header", R, "§10", "a 4096-byte application header", Complete(),
-                 app_header=b"h" * 4096))
-    add(Scenario("largest-records", R, "§10", "two 262144-byte records and a 1-byte one",
-                 Complete(), message=big, chunk=262144, shapes=("whole-flights",)))
+    add(
+        Scenario(
+            "exact-chunks",
+            R,
+            "§7.1",
+            "96 bytes in exactly 3 full records",
+            Complete(),
+            message=MESSAGE[:96],
+        )
+    )
+    add(
+        Scenario(
+            "no-app-header", R, "§7.1", "an empty application header", Complete(), app_header=b""
+        )
+    )
+    add(
+        Scenario(
+            "max-app-header",
+            R,
+            "§10",
+            "a 4096-byte application header",
+            Complete(),
+            app_header=b"h" * 4096,
+        )
+    )
+    add(
+        Scenario(
+            "largest-records",
+            R,
+            "§10",
+            "two 262144-byte records and a 1-byte one",
+            Complete(),
+            message=big,
+            chunk=262144,
+            shapes=("whole-flights",),
+        )
+    )
     # E_HELLO (§3.4, §4, §5.2).
     for suite in (1, 2):
         for name in bad_element_names(suite):
-            add(Scenario(f"e-hello-public-value-{name}", R, "§3.4",
-                         f"E_HELLO with an invalid g_e ({name})", Reject("INVALID_PUBLIC_KEY"),
-                         flight1=bad_element(name), suites=(suite,),
-                         shapes=NOT_BYTES if name == "order-2q" else ("frame-by-frame",)))
+            add(
+                Scenario(
+                    f"e-hello-public-value-{name}",
+                    R,
+                    "§3.4",
+                    f"E_HELLO with an invalid g_e ({name})",
+                    Reject("INVALID_PUBLIC_KEY"),
+                    flight1=bad_element(name),
+                    suites=(suite,),
+                    shapes=NOT_BYTES if name == "order-2q" else ("frame-by-frame",),
+                )
+            )
     e_hello = [
-        ("version-2", "§5.2", "E_HELLO with version 2", "UNSUPPORTED_VERSION",
-         field_edit(0, 1, lambda v, env: 2)),
-        ("other-suite", "§5.2", "E_HELLO naming the other suite (a downgrade)",
-         "UNSUPPORTED_SUITE", field_edit(0, 2, lambda v, env: 3 - v)),
-        ("unknown-suite", "§5.2", "E_HELLO naming suite 9", "UNSUPPORTED_SUITE",
-         field_edit(0, 2, lambda v, env: 9)),
-        ("unknown-key", "§4.3", "E_HELLO with an extra key 9", "SCHEMA_VIOLATION",
-         on_frame(0, lambda b, env: P.edit(b, k9=1))),
-        ("missing-sid", "§4.3", "E_HELLO without sid_e", "SCHEMA_VIOLATION",
-         on_frame(0, lambda b, env: P.edit(b, k3=None))),
-        ("short-sid", "§4.3", "E_HELLO with a 15-byte sid_e", "SCHEMA_VIOLATION",
-         field_edit(0, 3, lambda v, env: v[:15])),
-        ("text-version", "§4.3", "E_HELLO with version as a text string", "SCHEMA_VIOLATION",
-         field_edit(0, 1, lambda v, env: "1")),
-        ("not-a-map", "§4.3", "a frame holding a CBOR array", "SCHEMA_VIOLATION",
-         on_frame(0, lambda b, env: cbor.encode([1, 1]))),
-        ("non-shortest-head", "§4.2", "E_HELLO with type 1 encoded as 0x18 0x01",
-         "NON_DETERMINISTIC_CBOR", on_frame(0, lambda b, env: non_shortest(b))),
-        ("unsorted-keys", "§4.2", "E_HELLO with map keys out of order",
-         "NON_DETERMINISTIC_CBOR", on_frame(0, lambda b, env: unsorted(b))),
-        ("trailing-byte", "§4.2", "E_HELLO followed by a stray byte inside the frame",
-         "DECODE_ERROR", on_frame(0, lambda b, env: b + b"\x00")),
-        ("tagged", "§4.2", "E_HELLO wrapped in a CBOR tag", "DECODE_ERROR",
-         on_frame(0, lambda b, env: b"\xc1" + b)),
-        ("empty-frame", "§4.1", "a frame of length 0", "DECODE_ERROR",
-         raw_at(0, lambda bodies, env: bytes(4))),
-        ("frame-too-large", "§4.1", "a declared length of 8193 before the handshake",
-         "FRAME_TOO_LARGE", raw_at(0, lambda bodies, env: (8193).to_bytes(4, "big"))),
-        ("unknown-type", "§4.3", "a frame of type 99", "UNEXPECTED_MESSAGE",
-         on_frame(0, _unknown_type)),
-        ("data-first", "§9", "a DATA record before any handshake", "UNEXPECTED_MESSAGE",
-         on_frame(0, lambda b, env: _fake_data(env))),
-        ("ack-first", "§9", "an ACK sent to a Receiver", "UNEXPECTED_MESSAGE",
-         on_frame(0, lambda b, env: cbor.encode({0: 6, 6: bytes(32), 8: 0}))),
-        ("abort-first", "§5.7", "ABORT instead of E_HELLO", "PEER_ABORTED",
-         on_frame(0, lambda b, env: P.abort(11))),
+        (
+            "version-2",
+            "§5.2",
+            "E_HELLO with version 2",
+            "UNSUPPORTED_VERSION",
+            field_edit(0, 1, lambda v, env: 2),
+        ),
+        (
+            "other-suite",
+            "§5.2",
+            "E_HELLO naming the other suite (a downgrade)",
+            "UNSUPPORTED_SUITE",
+            field_edit(0, 2, lambda v, env: 3 - v),
+        ),
+        (
+            "unknown-suite",
+            "§5.2",
+            "E_HELLO naming suite 9",
+            "UNSUPPORTED_SUITE",
+            field_edit(0, 2, lambda v, env: 9),
+        ),
+        (
+            "unknown-key",
+            "§4.3",
+            "E_HELLO with an extra key 9",
+            "SCHEMA_VIOLATION",
+            on_frame(0, lambda b, env: P.edit(b, k9=1)),
+        ),
+        (
+            "missing-sid",
+            "§4.3",
+            "E_HELLO without sid_e",
+            "SCHEMA_VIOLATION",
+            on_frame(0, lambda b, env: P.edit(b, k3=None)),
+        ),
+        (
+            "short-sid",
+            "§4.3",
+            "E_HELLO with a 15-byte sid_e",
+            "SCHEMA_VIOLATION",
+            field_edit(0, 3, lambda v, env: v[:15]),
+        ),
+        (
+            "text-version",
+            "§4.3",
+            "E_HELLO with version as a text string",
+            "SCHEMA_VIOLATION",
+            field_edit(0, 1, lambda v, env: "1"),
+        ),
+        (
+            "not-a-map",
+            "§4.3",
+            "a frame holding a CBOR array",
+            "SCHEMA_VIOLATION",
+            on_frame(0, lambda b, env: cbor.encode([1, 1])),
+        ),
+        (
+            "non-shortest-head",
+            "§4.2",
+            "E_HELLO with type 1 encoded as 0x18 0x01",
+            "NON_DETERMINISTIC_CBOR",
+            on_frame(0, lambda b, env: non_shortest(b)),
+        ),
+        (
+            "unsorted-keys",
+            "§4.2",
+            "E_HELLO with map keys out of order",
+            "NON_DETERMINISTIC_CBOR",
+            on_frame(0, lambda b, env: unsorted(b)),
+        ),
+        (
+            "trailing-byte",
+            "§4.2",
+            "E_HELLO followed by a stray byte inside the frame",
+            "DECODE_ERROR",
+            on_frame(0, lambda b, env: b + b"\x00"),
+        ),
+        (
+            "tagged",
+            "§4.2",
+            "E_HELLO wrapped in a CBOR tag",
+            "DECODE_ERROR",
+            on_frame(0, lambda b, env: b"\xc1" + b),
+        ),
+        (
+            "empty-frame",
+            "§4.1",
+            "a frame of length 0",
+            "DECODE_ERROR",
+            raw_at(0, lambda bodies, env: bytes(4)),
+        ),
+        (
+            "frame-too-large",
+            "§4.1",
+            "a declared length of 8193 before the handshake",
+            "FRAME_TOO_LARGE",
+            raw_at(0, lambda bodies, env: (8193).to_bytes(4, "big")),
+        ),
+        (
+            "unknown-type",
+            "§4.3",
+            "a frame of type 99",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, _unknown_type),
+        ),
+        (
+            "data-first",
+            "§9",
+            "a DATA record before any handshake",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, lambda b, env: _fake_data(env)),
+        ),
+        (
+            "ack-first",
+            "§9",
+            "an ACK sent to a Receiver",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, lambda b, env: cbor.encode({0: 6, 6: bytes(32), 8: 0})),
+        ),
+        (
+            "abort-first",
+            "§5.7",
+            "ABORT instead of E_HELLO",
+            "PEER_ABORTED",
+            on_frame(0, lambda b, env: P.abort(11)),
+        ),
     ]
     for name, sec, title, err, edit in e_hello:
-        add(Scenario(f"e-hello-{name}", R, sec, title, Reject(err), flight1=edit,
-                     shapes=NOT_BYTES if name in ("non-shortest-head", "frame-too-large")
-                     else ("frame-by-frame",)))
-    add(Scenario("eof-before-e-hello", R, "§7.5", "the transport ends before E_HELLO",
-                 Reject("TRUNCATED"), flight1=lambda b, env: Flight([], eof=True)))
-    add(Scenario("eof-mid-e-hello", R, "§7.5", "the transport ends inside E_HELLO",
-                 Reject("TRUNCATED"),
-                 flight1=lambda b, env: Flight([P.wire(b[0])[:40]], eof=True)))
+        add(
+            Scenario(
+                f"e-hello-{name}",
+                R,
+                sec,
+                title,
+                Reject(err),
+                flight1=edit,
+                shapes=NOT_BYTES
+                if name in ("non-shortest-head", "frame-too-large")
+                else ("frame-by-frame",),
+            )
+        )
+    add(
+        Scenario(
+            "eof-before-e-hello",
+            R,
+            "§7.5",
+            "the transport ends before E_HELLO",
+            Reject("TRUNCATED"),
+            flight1=lambda b, env: Flight([], eof=True),
+        )
+    )
+    add(
+        Scenario(
+            "eof-mid-e-hello",
+            R,
+            "§7.5",
+            "the transport ends inside E_HELLO",
+            Reject("TRUNCATED"),
+            flight1=lambda b, env: Flight([P.wire(b[0])[:40]], eof=True),
+        )
+    )
     # E_AUTH (§5.4, §5.5).
     e_auth = [
-        ("e-auth-mac-flip", "§5.4", "mac_e with one bit flipped", "KEY_CONFIRMATION_FAILED",
-         flip_field(0, 6), ()),
-        ("e-auth-ciphertext-flip", "§5.4", "c_e with one bit flipped (mac_e covers it)",
-         "KEY_CONFIRMATION_FAILED", flip_field(0, 5, byte=3), ()),
-        ("e-auth-short-mac", "§5.4", "mac_e one byte short", "SCHEMA_VIOLATION",
-         field_edit(0, 6, lambda v, env: v[:-1]), ()),
-        ("e-auth-signature-flip", "§5.5", "the Emitter's signature with a bit flipped "
-         "(encrypted and MACed correctly)", "BAD_SIGNATURE", None, ("flip-signature",)),
-        ("e-auth-wrong-role-label", "§5.5", "the Emitter signs with the label \"receiver\"",
-         "BAD_SIGNATURE", None, ("wrong-role-label",)),
-        ("e-auth-zero-r", "§3.3", "the Emitter's signature has r = 0", "BAD_SIGNATURE", None,
-         ("zero-r",)),
-        ("e-auth-r-equals-q", "§3.3", "the Emitter's signature has r = q", "BAD_SIGNATURE",
-         None, ("r-equals-q",)),
-        ("e-auth-oversized-app-header", "§10", "a 4097-byte application header",
-         "LIMIT_EXCEEDED", None, ("oversized-app-header",)),
+        (
+            "e-auth-mac-flip",
+            "§5.4",
+            "mac_e with one bit flipped",
+            "KEY_CONFIRMATION_FAILED",
+            flip_field(0, 6),
+            (),
+        ),
+        (
+            "e-auth-ciphertext-flip",
+            "§5.4",
+            "c_e with one bit flipped (mac_e covers it)",
+            "KEY_CONFIRMATION_FAILED",
+            flip_field(0, 5, byte=3),
+            (),
+        ),
+        (
+            "e-auth-short-mac",
+            "§5.4",
+            "mac_e one byte short",
+            "SCHEMA_VIOLATION",
+            field_edit(0, 6, lambda v, env: v[:-1]),
+            (),
+        ),
+        (
+            "e-auth-signature-flip",
+            "§5.5",
+            "the Emitter's signature with a bit flipped (encrypted and MACed correctly)",
+            "BAD_SIGNATURE",
+            None,
+            ("flip-signature",),
+        ),
+        (
+            "e-auth-wrong-role-label",
+            "§5.5",
+            'the Emitter signs with the label "receiver"',
+            "BAD_SIGNATURE",
+            None,
+            ("wrong-role-label",),
+        ),
+        (
+            "e-auth-zero-r",
+            "§3.3",
+            "the Emitter's signature has r = 0",
+            "BAD_SIGNATURE",
+            None,
+            ("zero-r",),
+        ),
+        (
+            "e-auth-r-equals-q",
+            "§3.3",
+            "the Emitter's signature has r = q",
+            "BAD_SIGNATURE",
+            None,
+            ("r-equals-q",),
+        ),
+        (
+            "e-auth-oversized-app-header",
+            "§10",
+            "a 4097-byte application header",
+            "LIMIT_EXCEEDED",
+            None,
+            ("oversized-app-header",),
+        ),
     ]
     for name, sec, title, err, edit, bugs in e_auth:
         bad_first = edit or (lambda b, env: Flight([P.wire(x) for x in b], bad=0))
         add(Scenario(name, R, sec, title, Reject(err), flight2=bad_first, bugs=bugs))
-    add(Scenario("e-auth-signed-by-other-key", R, "§5.5",
-                 "E_AUTH: a valid signature of the right input by another known key",
-                 Reject("BAD_SIGNATURE"), bugs=("sign-with-other-key",),
-                 flight2=lambda b, env: Flight([P.wire(x) for x in b], bad=0)))
-    add(Scenario("e-hello-instead-of-e-auth", R, "§9", "E_HELLO again in WAIT_E_AUTH",
-                 Reject("UNEXPECTED_MESSAGE"),
-                 flight2=sequence(lambda b, env: [cbor.encode({0: 1, 1: 1, 2: env.suite,
-                                                              3: bytes(16), 4: b"x"})], bad=0)))
-    add(Scenario("data-before-e-auth", R, "§9", "the records without E_AUTH",
-                 Reject("UNEXPECTED_MESSAGE"), flight2=sequence(lambda b, env: b[1:], bad=0)))
-    add(Scenario("abort-instead-of-e-auth", R, "§5.7", "ABORT in WAIT_E_AUTH",
-                 Reject("PEER_ABORTED"), flight2=sequence(lambda b, env: [P.abort(10)], bad=0)))
-    add(Scenario("eof-before-e-auth", R, "§7.5", "the transport ends after R_HELLO",
-                 Reject("TRUNCATED"), flight2=lambda b, env: Flight([], eof=True)))
+    add(
+        Scenario(
+            "e-auth-signed-by-other-key",
+            R,
+            "§5.5",
+            "E_AUTH: a valid signature of the right input by another known key",
+            Reject("BAD_SIGNATURE"),
+            bugs=("sign-with-other-key",),
+            flight2=lambda b, env: Flight([P.wire(x) for x in b], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "e-hello-instead-of-e-auth",
+            R,
+            "§9",
+            "E_HELLO again in WAIT_E_AUTH",
+            Reject("UNEXPECTED_MESSAGE"),
+            flight2=sequence(
+                lambda b, env: [cbor.encode({0: 1, 1: 1, 2: env.suite, 3: bytes(16), 4: b"x"})],
+                bad=0,
+            ),
+        )
+    )
+    add(
+        Scenario(
+            "data-before-e-auth",
+            R,
+            "§9",
+            "the records without E_AUTH",
+            Reject("UNEXPECTED_MESSAGE"),
+            flight2=sequence(lambda b, env: b[1:], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "abort-instead-of-e-auth",
+            R,
+            "§5.7",
+            "ABORT in WAIT_E_AUTH",
+            Reject("PEER_ABORTED"),
+            flight2=sequence(lambda b, env: [P.abort(10)], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "eof-before-e-auth",
+            R,
+            "§7.5",
+            "the transport ends after R_HELLO",
+            Reject("TRUNCATED"),
+            flight2=lambda b, env: Flight([], eof=True),
+        )
+    )
     # Records (§7).
     C = CHUNK
 
@@ -644,79 +979,262 @@ def receiver_scenarios() -> list[Scenario]:
         return 1 + i
 
     def rec_flip(key, byte):
-        return on_frame(rec(1), lambda b, env: P.edit(b, **{f"k{key}": P.flip(P.decode(b)[key],
-                                                                              byte, 0x04)}))
+        return on_frame(
+            rec(1), lambda b, env: P.edit(b, **{f"k{key}": P.flip(P.decode(b)[key], byte, 0x04)})
+        )
+
     records = [
-        ("record-ciphertext-bit-flip", "§7.3", "one bit of DATA 1's ciphertext flipped",
-         "BAD_RECORD_MAC", C, rec_flip(5, 3), SHAPES),
-        ("record-tag-bit-flip", "§7.3", "one bit of DATA 1's tag flipped", "BAD_RECORD_MAC", C,
-         rec_flip(6, 3), ()),
-        ("record-seq-rewritten", "§7.3", "DATA 0 replayed with seq rewritten to 1",
-         "BAD_RECORD_MAC", C, sequence(lambda b, env: b[:2] + [P.edit(b[1], k7=1)], bad=2), ()),
-        ("record-replay", "§7.3", "DATA 0 sent twice", "RECORD_OUT_OF_ORDER", C,
-         sequence(lambda b, env: b[:2] + [b[1]], bad=2), ()),
-        ("record-reorder", "§7.3", "DATA 1 before DATA 0", "RECORD_OUT_OF_ORDER", 0,
-         sequence(lambda b, env: [b[0], b[2], b[1]], bad=1), ()),
-        ("record-drop", "§7.3", "DATA 1 dropped", "RECORD_OUT_OF_ORDER", C,
-         sequence(lambda b, env: [b[0], b[1]] + b[3:], bad=2), SHAPES),
-        ("records-merged", "§7.3", "DATA 0 and 1 merged into one record with DATA 0's tag",
-         "BAD_RECORD_MAC", 0, sequence(lambda b, env: [b[0], P.edit(
-             b[1], k5=P.decode(b[1])[5] + P.decode(b[2])[5])], bad=1), ()),
-        ("record-under-foreign-keys", "§13.4", "a DATA record sealed with another session's keys",
-         "BAD_RECORD_MAC", 0, sequence(lambda b, env: [b[0], foreign_record(b, env)], bad=1), ()),
-        ("record-oversized-resealed", "§10", "a validly sealed DATA record of 262145 bytes",
-         "LIMIT_EXCEEDED", 0, sequence(lambda b, env: [b[0], P.seal_data(
-             env.peer, 0, 0, bytes(262145))], bad=1), ()),
-        ("record-empty-resealed", "§7.3", "a validly sealed DATA record of 0 bytes",
-         "SCHEMA_VIOLATION", 0, sequence(lambda b, env: [b[0], cbor.encode(
-             {0: 4, 5: b"", 6: env.peer._keys.tag(4, 0, 0, b""), 7: 0})], bad=1), ()),
-        ("record-frame-too-large", "§4.1", "a declared record length of 262401",
-         "FRAME_TOO_LARGE", C, sequence(lambda b, env: [b[0], b[1],
-                                                        ((262401).to_bytes(4, "big"),)], bad=2),
-         SHAPES),
-        ("record-frame-length-2-31", "§4.1", "a declared record length of 2^31 (refused before "
-         "allocation)", "FRAME_TOO_LARGE", 0,
-         sequence(lambda b, env: [b[0], ((1 << 31).to_bytes(4, "big"),)], bad=1), ()),
-        ("record-non-shortest-seq", "§4.2", "DATA 0 with seq 0 encoded as 0x18 0x00",
-         "NON_DETERMINISTIC_CBOR", 0, sequence(lambda b, env: [b[0], b[1][:-1] + b"\x18\x00"],
-                                               bad=1), ()),
-        ("final-tag-flip", "§7.4", "FINAL's tag with a bit flipped", "BAD_RECORD_MAC", 100,
-         on_frame(5, lambda b, env: P.edit(b, k6=P.flip(P.decode(b)[6], 0))), ()),
-        ("final-wrong-total-resealed", "§7.4", "FINAL with total + 1 and a valid tag",
-         "LENGTH_MISMATCH", 100, on_frame(5, lambda b, env: P.seal_final(
-             env.peer, 4, len(env.message) + 1)), NOT_BYTES),
-        ("final-wrong-seq-resealed", "§7.4", "FINAL with seq + 1 and a valid tag",
-         "RECORD_OUT_OF_ORDER", 100, on_frame(5, lambda b, env: P.seal_final(
-             env.peer, 5, len(env.message))), ()),
-        ("final-after-dropped-record", "§7.4", "the last DATA record dropped before FINAL",
-         "RECORD_OUT_OF_ORDER", 96, sequence(lambda b, env: b[:4] + [b[5]], bad=4), ()),
-        ("truncation-forgery", "§13.1", "the seed's forgery: the tail dropped, then FINAL "
-         "carrying the last kept record's tag", "BAD_RECORD_MAC", 2 * C,
-         sequence(lambda b, env: b[:3] + [cbor.encode(
-             {0: 5, 6: P.decode(b[2])[6], 7: 2, 8: 2 * C})], bad=3), SHAPES),
-        ("abort-mid-stream", "§5.7", "ABORT after two records", "PEER_ABORTED", 2 * C,
-         sequence(lambda b, env: b[:3] + [P.abort(11)], bad=3), ()),
-        ("e-hello-while-streaming", "§9", "E_HELLO after DATA 0", "UNEXPECTED_MESSAGE", C,
-         sequence(lambda b, env: b[:2] + [cbor.encode({0: 1, 1: 1, 2: env.suite, 3: bytes(16),
-                                                       4: b"x"})], bad=2), ()),
-        ("ack-while-streaming", "§9", "an ACK sent to the Receiver after DATA 0",
-         "UNEXPECTED_MESSAGE", C,
-         sequence(lambda b, env: b[:2] + [cbor.encode({0: 6, 6: bytes(32), 8: 0})], bad=2), ()),
+        (
+            "record-ciphertext-bit-flip",
+            "§7.3",
+            "one bit of DATA 1's ciphertext flipped",
+            "BAD_RECORD_MAC",
+            C,
+            rec_flip(5, 3),
+            SHAPES,
+        ),
+        (
+            "record-tag-bit-flip",
+            "§7.3",
+            "one bit of DATA 1's tag flipped",
+            "BAD_RECORD_MAC",
+            C,
+            rec_flip(6, 3),
+            (),
+        ),
+        (
+            "record-seq-rewritten",
+            "§7.3",
+            "DATA 0 replayed with seq rewritten to 1",
+            "BAD_RECORD_MAC",
+            C,
+            sequence(lambda b, env: b[:2] + [P.edit(b[1], k7=1)], bad=2),
+            (),
+        ),
+        (
+            "record-replay",
+            "§7.3",
+            "DATA 0 sent twice",
+            "RECORD_OUT_OF_ORDER",
+            C,
+            sequence(lambda b, env: b[:2] + [b[1]], bad=2),
+            (),
+        ),
+        (
+            "record-reorder",
+            "§7.3",
+            "DATA 1 before DATA 0",
+            "RECORD_OUT_OF_ORDER",
+            0,
+            sequence(lambda b, env: [b[0], b[2], b[1]], bad=1),
+            (),
+        ),
+        (
+            "record-drop",
+            "§7.3",
+            "DATA 1 dropped",
+            "RECORD_OUT_OF_ORDER",
+            C,
+            sequence(lambda b, env: [b[0], b[1]] + b[3:], bad=2),
+            SHAPES,
+        ),
+        (
+            "records-merged",
+            "§7.3",
+            "DATA 0 and 1 merged into one record with DATA 0's tag",
+            "BAD_RECORD_MAC",
+            0,
+            sequence(
+                lambda b, env: [b[0], P.edit(b[1], k5=P.decode(b[1])[5] + P.decode(b[2])[5])], bad=1
+            ),
+            (),
+        ),
+        (
+            "record-under-foreign-keys",
+            "§13.4",
+            "a DATA record sealed with another session's keys",
+            "BAD_RECORD_MAC",
+            0,
+            sequence(lambda b, env: [b[0], foreign_record(b, env)], bad=1),
+            (),
+        ),
+        (
+            "record-oversized-resealed",
+            "§10",
+            "a validly sealed DATA record of 262145 bytes",
+            "LIMIT_EXCEEDED",
+            0,
+            sequence(lambda b, env: [b[0], P.seal_data(env.peer, 0, 0, bytes(262145))], bad=1),
+            (),
+        ),
+        (
+            "record-empty-resealed",
+            "§7.3",
+            "a validly sealed DATA record of 0 bytes",
+            "SCHEMA_VIOLATION",
+            0,
+            sequence(
+                lambda b, env: [
+                    b[0],
+                    cbor.encode({0: 4, 5: b"", 6: env.peer._keys.tag(4, 0, 0, b""), 7: 0}),
+                ],
+                bad=1,
+            ),
+            (),
+        ),
+        (
+            "record-frame-too-large",
+            "§4.1",
+            "a declared record length of 262401",
+            "FRAME_TOO_LARGE",
+            C,
+            sequence(lambda b, env: [b[0], b[1], ((262401).to_bytes(4, "big"),)], bad=2),
+            SHAPES,
+        ),
+        (
+            "record-frame-length-2-31",
+            "§4.1",
+            "a declared record length of 2^31 (refused before allocation)",
+            "FRAME_TOO_LARGE",
+            0,
+            sequence(lambda b, env: [b[0], ((1 << 31).to_bytes(4, "big"),)], bad=1),
+            (),
+        ),
+        (
+            "record-non-shortest-seq",
+            "§4.2",
+            "DATA 0 with seq 0 encoded as 0x18 0x00",
+            "NON_DETERMINISTIC_CBOR",
+            0,
+            sequence(lambda b, env: [b[0], b[1][:-1] + b"\x18\x00"], bad=1),
+            (),
+        ),
+        (
+            "final-tag-flip",
+            "§7.4",
+            "FINAL's tag with a bit flipped",
+            "BAD_RECORD_MAC",
+            100,
+            on_frame(5, lambda b, env: P.edit(b, k6=P.flip(P.decode(b)[6], 0))),
+            (),
+        ),
+        (
+            "final-wrong-total-resealed",
+            "§7.4",
+            "FINAL with total + 1 and a valid tag",
+            "LENGTH_MISMATCH",
+            100,
+            on_frame(5, lambda b, env: P.seal_final(env.peer, 4, len(env.message) + 1)),
+            NOT_BYTES,
+        ),
+        (
+            "final-wrong-seq-resealed",
+            "§7.4",
+            "FINAL with seq + 1 and a valid tag",
+            "RECORD_OUT_OF_ORDER",
+            100,
+            on_frame(5, lambda b, env: P.seal_final(env.peer, 5, len(env.message))),
+            (),
+        ),
+        (
+            "final-after-dropped-record",
+            "§7.4",
+            "the last DATA record dropped before FINAL",
+            "RECORD_OUT_OF_ORDER",
+            96,
+            sequence(lambda b, env: b[:4] + [b[5]], bad=4),
+            (),
+        ),
+        (
+            "truncation-forgery",
+            "§13.1",
+            "the seed's forgery: the tail dropped, then FINAL carrying the last kept record's tag",
+            "BAD_RECORD_MAC",
+            2 * C,
+            sequence(
+                lambda b, env: b[:3] + [cbor.encode({0: 5, 6: P.decode(b[2])[6], 7: 2, 8: 2 * C})],
+                bad=3,
+            ),
+            SHAPES,
+        ),
+        (
+            "abort-mid-stream",
+            "§5.7",
+            "ABORT after two records",
+            "PEER_ABORTED",
+            2 * C,
+            sequence(lambda b, env: b[:3] + [P.abort(11)], bad=3),
+            (),
+        ),
+        (
+            "e-hello-while-streaming",
+            "§9",
+            "E_HELLO after DATA 0",
+            "UNEXPECTED_MESSAGE",
+            C,
+            sequence(
+                lambda b, env: (
+                    b[:2] + [cbor.encode({0: 1, 1: 1, 2: env.suite, 3: bytes(16), 4: b"x"})]
+                ),
+                bad=2,
+            ),
+            (),
+        ),
+        (
+            "ack-while-streaming",
+            "§9",
+            "an ACK sent to the Receiver after DATA 0",
+            "UNEXPECTED_MESSAGE",
+            C,
+            sequence(lambda b, env: b[:2] + [cbor.encode({0: 6, 6: bytes(32), 8: 0})], bad=2),
+            (),
+        ),
     ]
     for name, sec, title, err, released, edit, shapes in records:
-        add(Scenario(name, R, sec, title, Reject(err, released=released), flight2=edit,
-                     shapes=shapes or ("frame-by-frame",)))
-    add(Scenario("eof-before-final", R, "§7.5", "the transport ends after the last DATA record",
-                 Reject("TRUNCATED", released=100),
-                 flight2=lambda b, env: Flight([P.wire(x) for x in b[:-1]], eof=True),
-                 shapes=SHAPES))
-    add(Scenario("eof-mid-record", R, "§7.5", "the transport ends inside DATA 1",
-                 Reject("TRUNCATED", released=C),
-                 flight2=lambda b, env: Flight([P.wire(b[0]), P.wire(b[1]), P.wire(b[2])[:20]],
-                                               eof=True)))
-    add(Scenario("record-after-final", R, "§9.3", "a DATA record after FINAL",
-                 Reject("UNEXPECTED_MESSAGE", after_end=True),
-                 flight2=sequence(lambda b, env: b + [b[1]], bad=6)))
+        add(
+            Scenario(
+                name,
+                R,
+                sec,
+                title,
+                Reject(err, released=released),
+                flight2=edit,
+                shapes=shapes or ("frame-by-frame",),
+            )
+        )
+    add(
+        Scenario(
+            "eof-before-final",
+            R,
+            "§7.5",
+            "the transport ends after the last DATA record",
+            Reject("TRUNCATED", released=100),
+            flight2=lambda b, env: Flight([P.wire(x) for x in b[:-1]], eof=True),
+            shapes=SHAPES,
+        )
+    )
+    add(
+        Scenario(
+            "eof-mid-record",
+            R,
+            "§7.5",
+            "the transport ends inside DATA 1",
+            Reject("TRUNCATED", released=C),
+            flight2=lambda b, env: Flight(
+                [P.wire(b[0]), P.wire(b[1]), P.wire(b[2])[:20]], eof=True
+            ),
+        )
+    )
+    add(
+        Scenario(
+            "record-after-final",
+            R,
+            "§9.3",
+            "a DATA record after FINAL",
+            Reject("UNEXPECTED_MESSAGE", after_end=True),
+            flight2=sequence(lambda b, env: b + [b[1]], bad=6),
+        )
+    )
     return s
 
 
@@ -725,103 +1243,379 @@ def emitter_scenarios() -> list[Scenario]:
     s: list[Scenario] = []
     add = s.append
     big = bytes((i * 13 + 5) & 0xFF for i in range(2 * 262144 + 1))
-    add(Scenario("session", E, "§5, §7", "a 100-byte message in 4 records, with a header",
-                 Complete(), shapes=ALL_SHAPES))
-    add(Scenario("empty-message", E, "§7.1", "a 0-byte message: FINAL alone", Complete(),
-                 message=b""))
+    add(
+        Scenario(
+            "session",
+            E,
+            "§5, §7",
+            "a 100-byte message in 4 records, with a header",
+            Complete(),
+            shapes=ALL_SHAPES,
+        )
+    )
+    add(
+        Scenario(
+            "empty-message", E, "§7.1", "a 0-byte message: FINAL alone", Complete(), message=b""
+        )
+    )
     add(Scenario("one-byte", E, "§7.1", "a 1-byte message", Complete(), message=b"\x00"))
-    add(Scenario("max-app-header", E, "§10", "a 4096-byte application header", Complete(),
-                 app_header=b"h" * 4096))
-    add(Scenario("largest-records", E, "§10", "two 262144-byte records and a 1-byte one",
-                 Complete(), message=big, chunk=262144, shapes=("whole-flights",)))
+    add(
+        Scenario(
+            "max-app-header",
+            E,
+            "§10",
+            "a 4096-byte application header",
+            Complete(),
+            app_header=b"h" * 4096,
+        )
+    )
+    add(
+        Scenario(
+            "largest-records",
+            E,
+            "§10",
+            "two 262144-byte records and a 1-byte one",
+            Complete(),
+            message=big,
+            chunk=262144,
+            shapes=("whole-flights",),
+        )
+    )
     # R_HELLO (§3.4, §5.3, §5.5).
     for suite in (1, 2):
         for name in bad_element_names(suite):
-            add(Scenario(f"r-hello-public-value-{name}", E, "§3.4",
-                         f"R_HELLO with an invalid g_r ({name})", Reject("INVALID_PUBLIC_KEY"),
-                         flight1=bad_element(name), suites=(suite,)))
+            add(
+                Scenario(
+                    f"r-hello-public-value-{name}",
+                    E,
+                    "§3.4",
+                    f"R_HELLO with an invalid g_r ({name})",
+                    Reject("INVALID_PUBLIC_KEY"),
+                    flight1=bad_element(name),
+                    suites=(suite,),
+                )
+            )
     r_hello = [
-        ("r-hello-mac-flip", "§5.3", "mac_r with one bit flipped", "KEY_CONFIRMATION_FAILED",
-         flip_field(0, 6), (), SHAPES),
-        ("r-hello-ciphertext-flip", "§5.3", "c_r with one bit flipped (mac_r covers it)",
-         "KEY_CONFIRMATION_FAILED", flip_field(0, 5, byte=7), (), ()),
-        ("r-hello-sid-flip", "§5.6", "sid_r with one bit flipped (TH_2 covers it)",
-         "KEY_CONFIRMATION_FAILED", flip_field(0, 3), (), ()),
-        ("r-hello-signature-flip", "§5.5", "the Receiver's signature with a bit flipped "
-         "(encrypted and MACed correctly)", "BAD_SIGNATURE", None, ("flip-signature",), ()),
-        ("r-hello-wrong-role-label", "§5.5", "the Receiver signs with the label \"emitter\"",
-         "BAD_SIGNATURE", None, ("wrong-role-label",), ()),
-        ("r-hello-zero-r", "§3.3", "the Receiver's signature has r = 0", "BAD_SIGNATURE", None,
-         ("zero-r",), ()),
-        ("r-hello-r-equals-q", "§3.3", "the Receiver's signature has r = q", "BAD_SIGNATURE",
-         None, ("r-equals-q",), ()),
-        ("r-hello-short-ciphertext", "§5.3", "c_r one byte short", "SCHEMA_VIOLATION",
-         field_edit(0, 5, lambda v, env: v[:-1]), (), ()),
-        ("r-hello-short-mac", "§5.3", "mac_r one byte short", "SCHEMA_VIOLATION",
-         field_edit(0, 6, lambda v, env: v[:-1]), (), ()),
-        ("r-hello-missing-mac", "§4.3", "R_HELLO without mac_r", "SCHEMA_VIOLATION",
-         on_frame(0, lambda b, env: P.edit(b, k6=None)), (), ()),
-        ("r-hello-unknown-key", "§4.3", "R_HELLO with an extra key 8", "SCHEMA_VIOLATION",
-         on_frame(0, lambda b, env: P.edit(b, k8=0)), (), ()),
-        ("r-hello-non-shortest-head", "§4.2", "R_HELLO with type 2 encoded as 0x18 0x02",
-         "NON_DETERMINISTIC_CBOR", on_frame(0, lambda b, env: non_shortest(b)), (), ()),
-        ("r-hello-unsorted-keys", "§4.2", "R_HELLO with map keys out of order",
-         "NON_DETERMINISTIC_CBOR", on_frame(0, lambda b, env: unsorted(b)), (), ()),
-        ("r-hello-trailing-byte", "§4.2", "R_HELLO followed by a stray byte inside the frame",
-         "DECODE_ERROR", on_frame(0, lambda b, env: b + b"\x00"), (), ()),
-        ("r-hello-frame-too-large", "§4.1", "a declared length of 8193", "FRAME_TOO_LARGE",
-         raw_at(0, lambda b, env: (8193).to_bytes(4, "big")), (), SHAPES),
-        ("e-hello-reflected", "§9", "an E_HELLO sent to the Emitter", "UNEXPECTED_MESSAGE",
-         on_frame(0, lambda b, env: cbor.encode({0: 1, 1: 1, 2: env.suite, 3: bytes(16),
-                                                 4: b"x"})), (), ()),
-        ("ack-before-r-hello", "§9", "an ACK in WAIT_R_HELLO", "UNEXPECTED_MESSAGE",
-         on_frame(0, lambda b, env: cbor.encode({0: 6, 6: bytes(32), 8: 0})), (), ()),
-        ("unknown-type", "§4.3", "a frame of type 99", "UNEXPECTED_MESSAGE",
-         on_frame(0, _unknown_type), (), ()),
-        ("abort-instead-of-r-hello", "§5.7", "ABORT in WAIT_R_HELLO", "PEER_ABORTED",
-         on_frame(0, lambda b, env: P.abort(7)), (), ()),
+        (
+            "r-hello-mac-flip",
+            "§5.3",
+            "mac_r with one bit flipped",
+            "KEY_CONFIRMATION_FAILED",
+            flip_field(0, 6),
+            (),
+            SHAPES,
+        ),
+        (
+            "r-hello-ciphertext-flip",
+            "§5.3",
+            "c_r with one bit flipped (mac_r covers it)",
+            "KEY_CONFIRMATION_FAILED",
+            flip_field(0, 5, byte=7),
+            (),
+            (),
+        ),
+        (
+            "r-hello-sid-flip",
+            "§5.6",
+            "sid_r with one bit flipped (TH_2 covers it)",
+            "KEY_CONFIRMATION_FAILED",
+            flip_field(0, 3),
+            (),
+            (),
+        ),
+        (
+            "r-hello-signature-flip",
+            "§5.5",
+            "the Receiver's signature with a bit flipped (encrypted and MACed correctly)",
+            "BAD_SIGNATURE",
+            None,
+            ("flip-signature",),
+            (),
+        ),
+        (
+            "r-hello-wrong-role-label",
+            "§5.5",
+            'the Receiver signs with the label "emitter"',
+            "BAD_SIGNATURE",
+            None,
+            ("wrong-role-label",),
+            (),
+        ),
+        (
+            "r-hello-zero-r",
+            "§3.3",
+            "the Receiver's signature has r = 0",
+            "BAD_SIGNATURE",
+            None,
+            ("zero-r",),
+            (),
+        ),
+        (
+            "r-hello-r-equals-q",
+            "§3.3",
+            "the Receiver's signature has r = q",
+            "BAD_SIGNATURE",
+            None,
+            ("r-equals-q",),
+            (),
+        ),
+        (
+            "r-hello-short-ciphertext",
+            "§5.3",
+            "c_r one byte short",
+            "SCHEMA_VIOLATION",
+            field_edit(0, 5, lambda v, env: v[:-1]),
+            (),
+            (),
+        ),
+        (
+            "r-hello-short-mac",
+            "§5.3",
+            "mac_r one byte short",
+            "SCHEMA_VIOLATION",
+            field_edit(0, 6, lambda v, env: v[:-1]),
+            (),
+            (),
+        ),
+        (
+            "r-hello-missing-mac",
+            "§4.3",
+            "R_HELLO without mac_r",
+            "SCHEMA_VIOLATION",
+            on_frame(0, lambda b, env: P.edit(b, k6=None)),
+            (),
+            (),
+        ),
+        (
+            "r-hello-unknown-key",
+            "§4.3",
+            "R_HELLO with an extra key 8",
+            "SCHEMA_VIOLATION",
+            on_frame(0, lambda b, env: P.edit(b, k8=0)),
+            (),
+            (),
+        ),
+        (
+            "r-hello-non-shortest-head",
+            "§4.2",
+            "R_HELLO with type 2 encoded as 0x18 0x02",
+            "NON_DETERMINISTIC_CBOR",
+            on_frame(0, lambda b, env: non_shortest(b)),
+            (),
+            (),
+        ),
+        (
+            "r-hello-unsorted-keys",
+            "§4.2",
+            "R_HELLO with map keys out of order",
+            "NON_DETERMINISTIC_CBOR",
+            on_frame(0, lambda b, env: unsorted(b)),
+            (),
+            (),
+        ),
+        (
+            "r-hello-trailing-byte",
+            "§4.2",
+            "R_HELLO followed by a stray byte inside the frame",
+            "DECODE_ERROR",
+            on_frame(0, lambda b, env: b + b"\x00"),
+            (),
+            (),
+        ),
+        (
+            "r-hello-frame-too-large",
+            "§4.1",
+            "a declared length of 8193",
+            "FRAME_TOO_LARGE",
+            raw_at(0, lambda b, env: (8193).to_bytes(4, "big")),
+            (),
+            SHAPES,
+        ),
+        (
+            "e-hello-reflected",
+            "§9",
+            "an E_HELLO sent to the Emitter",
+            "UNEXPECTED_MESSAGE",
+            on_frame(
+                0, lambda b, env: cbor.encode({0: 1, 1: 1, 2: env.suite, 3: bytes(16), 4: b"x"})
+            ),
+            (),
+            (),
+        ),
+        (
+            "ack-before-r-hello",
+            "§9",
+            "an ACK in WAIT_R_HELLO",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, lambda b, env: cbor.encode({0: 6, 6: bytes(32), 8: 0})),
+            (),
+            (),
+        ),
+        (
+            "unknown-type",
+            "§4.3",
+            "a frame of type 99",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, _unknown_type),
+            (),
+            (),
+        ),
+        (
+            "abort-instead-of-r-hello",
+            "§5.7",
+            "ABORT in WAIT_R_HELLO",
+            "PEER_ABORTED",
+            on_frame(0, lambda b, env: P.abort(7)),
+            (),
+            (),
+        ),
     ]
     for name, sec, title, err, edit, bugs, shapes in r_hello:
-        add(Scenario(name, E, sec, title, Reject(err),
-                     flight1=edit or (lambda b, env: Flight([P.wire(x) for x in b], bad=0)),
-                     bugs=bugs, shapes=shapes or ("frame-by-frame",)))
-    add(Scenario("r-hello-signed-by-other-key", E, "§5.5",
-                 "R_HELLO: a valid signature of the right input by another known key",
-                 Reject("BAD_SIGNATURE"), bugs=("sign-with-other-key",),
-                 flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0)))
-    add(Scenario("r-hello-from-another-receiver", E, "§5.5",
-                 "R_HELLO from a Receiver with another valid key than the pinned one",
-                 Reject("BAD_SIGNATURE"), peer_key="other",
-                 flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0)))
-    add(Scenario("pinned-key-is-another", E, "§5.5",
-                 "the Emitter pinned another key than the Receiver's", Reject("BAD_SIGNATURE"),
-                 impl_pins="other", flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0)))
-    add(Scenario("eof-before-r-hello", E, "§7.5", "the transport ends before R_HELLO",
-                 Reject("TRUNCATED"), flight1=lambda b, env: Flight([], eof=True)))
+        add(
+            Scenario(
+                name,
+                E,
+                sec,
+                title,
+                Reject(err),
+                flight1=edit or (lambda b, env: Flight([P.wire(x) for x in b], bad=0)),
+                bugs=bugs,
+                shapes=shapes or ("frame-by-frame",),
+            )
+        )
+    add(
+        Scenario(
+            "r-hello-signed-by-other-key",
+            E,
+            "§5.5",
+            "R_HELLO: a valid signature of the right input by another known key",
+            Reject("BAD_SIGNATURE"),
+            bugs=("sign-with-other-key",),
+            flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "r-hello-from-another-receiver",
+            E,
+            "§5.5",
+            "R_HELLO from a Receiver with another valid key than the pinned one",
+            Reject("BAD_SIGNATURE"),
+            peer_key="other",
+            flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "pinned-key-is-another",
+            E,
+            "§5.5",
+            "the Emitter pinned another key than the Receiver's",
+            Reject("BAD_SIGNATURE"),
+            impl_pins="other",
+            flight1=lambda b, env: Flight([P.wire(x) for x in b], bad=0),
+        )
+    )
+    add(
+        Scenario(
+            "eof-before-r-hello",
+            E,
+            "§7.5",
+            "the transport ends before R_HELLO",
+            Reject("TRUNCATED"),
+            flight1=lambda b, env: Flight([], eof=True),
+        )
+    )
     # ACK (§7.4).
     ack = [
-        ("ack-tag-flip", "§7.4", "the ACK's tag with a bit flipped", "BAD_RECORD_MAC",
-         flip_field(0, 6, byte=9, mask=0x01), (), SHAPES),
-        ("ack-wrong-total-resealed", "§7.4", "an ACK with total + 1 and a valid tag",
-         "LENGTH_MISMATCH", None, ("ack-wrong-total",), ()),
-        ("ack-non-shortest-head", "§4.2", "the ACK with type 6 encoded as 0x18 0x06",
-         "NON_DETERMINISTIC_CBOR", on_frame(0, lambda b, env: non_shortest(b)), (), ()),
-        ("ack-frame-too-large", "§4.1", "a declared length of 8193 where the ACK is due",
-         "FRAME_TOO_LARGE", raw_at(0, lambda b, env: (8193).to_bytes(4, "big")), (), ()),
-        ("data-instead-of-ack", "§9", "a DATA record sent to the Emitter", "UNEXPECTED_MESSAGE",
-         on_frame(0, lambda b, env: _fake_data(env)), (), ()),
-        ("abort-instead-of-ack", "§5.7", "ABORT in WAIT_ACK", "PEER_ABORTED",
-         on_frame(0, lambda b, env: P.abort(13)), (), ()),
+        (
+            "ack-tag-flip",
+            "§7.4",
+            "the ACK's tag with a bit flipped",
+            "BAD_RECORD_MAC",
+            flip_field(0, 6, byte=9, mask=0x01),
+            (),
+            SHAPES,
+        ),
+        (
+            "ack-wrong-total-resealed",
+            "§7.4",
+            "an ACK with total + 1 and a valid tag",
+            "LENGTH_MISMATCH",
+            None,
+            ("ack-wrong-total",),
+            (),
+        ),
+        (
+            "ack-non-shortest-head",
+            "§4.2",
+            "the ACK with type 6 encoded as 0x18 0x06",
+            "NON_DETERMINISTIC_CBOR",
+            on_frame(0, lambda b, env: non_shortest(b)),
+            (),
+            (),
+        ),
+        (
+            "ack-frame-too-large",
+            "§4.1",
+            "a declared length of 8193 where the ACK is due",
+            "FRAME_TOO_LARGE",
+            raw_at(0, lambda b, env: (8193).to_bytes(4, "big")),
+            (),
+            (),
+        ),
+        (
+            "data-instead-of-ack",
+            "§9",
+            "a DATA record sent to the Emitter",
+            "UNEXPECTED_MESSAGE",
+            on_frame(0, lambda b, env: _fake_data(env)),
+            (),
+            (),
+        ),
+        (
+            "abort-instead-of-ack",
+            "§5.7",
+            "ABORT in WAIT_ACK",
+            "PEER_ABORTED",
+            on_frame(0, lambda b, env: P.abort(13)),
+            (),
+            (),
+        ),
     ]
     for name, sec, title, err, edit, bugs, shapes in ack:
-        add(Scenario(name, E, sec, title, Reject(err),
-                     flight2=edit or (lambda b, env: Flight([P.wire(x) for x in b], bad=0)),
-                     bugs=bugs, shapes=shapes or ("frame-by-frame",)))
-    add(Scenario("eof-before-ack", E, "§7.5", "the transport ends after FINAL (no ACK)",
-                 Reject("TRUNCATED"), flight2=lambda b, env: Flight([], eof=True)))
-    add(Scenario("frame-after-ack", E, "§9.3", "a frame after the ACK",
-                 Reject("UNEXPECTED_MESSAGE", after_end=True),
-                 flight2=sequence(lambda b, env: b + [P.abort(11)], bad=1)))
+        add(
+            Scenario(
+                name,
+                E,
+                sec,
+                title,
+                Reject(err),
+                flight2=edit or (lambda b, env: Flight([P.wire(x) for x in b], bad=0)),
+                bugs=bugs,
+                shapes=shapes or ("frame-by-frame",),
+            )
+        )
+    add(
+        Scenario(
+            "eof-before-ack",
+            E,
+            "§7.5",
+            "the transport ends after FINAL (no ACK)",
+            Reject("TRUNCATED"),
+            flight2=lambda b, env: Flight([], eof=True),
+        )
+    )
+    add(
+        Scenario(
+            "frame-after-ack",
+            E,
+            "§9.3",
+            "a frame after the ACK",
+            Reject("UNEXPECTED_MESSAGE", after_end=True),
+            flight2=sequence(lambda b, env: b + [P.abort(11)], bad=1),
+        )
+    )
     return s
 
 
@@ -830,8 +1624,11 @@ def _expect_text(sc: Scenario, flight_eof: bool) -> str:
     if isinstance(exp, Complete):
         return exp.text(sc)
     where = "at end of transport" if flight_eof else "on the bad frame"
-    rel = (f"released ≤ {exp.released} bytes" if not exp.after_end
-           else "the completed message stays complete")
+    rel = (
+        f"released ≤ {exp.released} bytes"
+        if not exp.after_end
+        else "the completed message stays complete"
+    )
     return f"fails with {exp.error} {where}; {rel}; sends nothing but ABORT"
 
 
@@ -848,13 +1645,21 @@ def cases() -> list[Case]:
                 section = sc.section
                 if isinstance(sc.expect, Reject):
                     from parley.errors import REGISTRY
+
                     reg = REGISTRY[sc.expect.error].section
                     if reg not in section.split(", "):
                         section = f"{section}, {reg}"
                 bugs = f" [peer: {', '.join(sc.bugs)}]" if sc.bugs else ""
-                out.append(Case(
-                    id=cid, kind="live", suite=suite, role=sc.role, section=section,
-                    title=sc.title + bugs,
-                    expected=_expect_text(sc, _is_eof_scenario(sc)),
-                    body=make_body(sc, suite, shape)))
+                out.append(
+                    Case(
+                        id=cid,
+                        kind="live",
+                        suite=suite,
+                        role=sc.role,
+                        section=section,
+                        title=sc.title + bugs,
+                        expected=_expect_text(sc, _is_eof_scenario(sc)),
+                        body=make_body(sc, suite, shape),
+                    )
+                )
     return out

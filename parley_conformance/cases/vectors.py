@@ -39,9 +39,19 @@ SESSIONS = "parley_v1_sessions.json"
 NEGATIVE = "parley_v1_negative.json"
 DIRECTION = {"emitter": "E->R", "receiver": "R->E"}
 # Errors a recipient detects from the frame alone, whatever the session's keys (§4, §9).
-STRUCTURAL = {"DECODE_ERROR", "NON_DETERMINISTIC_CBOR", "SCHEMA_VIOLATION", "FRAME_TOO_LARGE",
-              "UNEXPECTED_MESSAGE", "PEER_ABORTED", "TRUNCATED", "UNSUPPORTED_VERSION",
-              "UNSUPPORTED_SUITE", "INVALID_PUBLIC_KEY", "LIMIT_EXCEEDED"}
+STRUCTURAL = {
+    "DECODE_ERROR",
+    "NON_DETERMINISTIC_CBOR",
+    "SCHEMA_VIOLATION",
+    "FRAME_TOO_LARGE",
+    "UNEXPECTED_MESSAGE",
+    "PEER_ABORTED",
+    "TRUNCATED",
+    "UNSUPPORTED_VERSION",
+    "UNSUPPORTED_SUITE",
+    "INVALID_PUBLIC_KEY",
+    "LIMIT_EXCEEDED",
+}
 
 
 def vector_locations(explicit: str | None = None) -> list[tuple[str, Path]]:
@@ -80,9 +90,14 @@ def _kebab(flag: str) -> str:
 
 
 def _keyset(group: dict) -> P.KeySet:
-    return P.KeySet(group["suite"], {"emitter": group["emitterKey"]["pkcs8Pem"],
-                                     "receiver": group["receiverKey"]["pkcs8Pem"],
-                                     "other": group["otherKey"]["pkcs8Pem"]})
+    return P.KeySet(
+        group["suite"],
+        {
+            "emitter": group["emitterKey"]["pkcs8Pem"],
+            "receiver": group["receiverKey"]["pkcs8Pem"],
+            "other": group["otherKey"]["pkcs8Pem"],
+        },
+    )
 
 
 def _sections(test: dict, error: str | None) -> str:
@@ -102,15 +117,22 @@ def cases(folder: Path) -> list[Case]:
         for test in group["tests"]:
             for role in ("emitter", "receiver"):
                 name = _kebab(test["flags"][0]) if test["flags"] else "session"
-                out.append(Case(
-                    id=f"vector/positive/suite{group['suite']}/tc{test['tcId']}-{name}/{role}",
-                    kind="vector", suite=group["suite"], role=role,
-                    section=_sections(test, None),
-                    title=f"tcId {test['tcId']}: {test['comment']}",
-                    expected=("completes with the vector's frames byte for byte, TH_4 "
-                              f"{test['transcriptHash'][:16]}…, {len(test['delivered']) // 2} "
-                              "bytes delivered and acknowledged"),
-                    body=_positive_body(group, keys, test, role)))
+                out.append(
+                    Case(
+                        id=f"vector/positive/suite{group['suite']}/tc{test['tcId']}-{name}/{role}",
+                        kind="vector",
+                        suite=group["suite"],
+                        role=role,
+                        section=_sections(test, None),
+                        title=f"tcId {test['tcId']}: {test['comment']}",
+                        expected=(
+                            "completes with the vector's frames byte for byte, TH_4 "
+                            f"{test['transcriptHash'][:16]}…, {len(test['delivered']) // 2} "
+                            "bytes delivered and acknowledged"
+                        ),
+                        body=_positive_body(group, keys, test, role),
+                    )
+                )
     negative = json.loads((folder / NEGATIVE).read_text())
     for group in negative["testGroups"]:
         keys = _keyset(group)
@@ -118,14 +140,21 @@ def cases(folder: Path) -> list[Case]:
             exp = test["expected"]
             name = _kebab(test["flags"][0]) if test["flags"] else slug(exp["error"])
             where = "at end of transport" if exp.get("eof") else f"on frame {exp['atFrame']}"
-            out.append(Case(
-                id=f"vector/negative/suite{group['suite']}/tc{test['tcId']}-{name}",
-                kind="vector", suite=group["suite"], role=exp["detectedBy"],
-                section=_sections(test, exp["error"]),
-                title=f"tcId {test['tcId']}: {test['comment']}",
-                expected=(f"the {exp['detectedBy']} fails with {exp['error']} ({exp['number']}) "
-                          f"{where}, releasing at most {len(exp['maxReleased']) // 2} bytes"),
-                body=_negative_body(group, keys, test)))
+            out.append(
+                Case(
+                    id=f"vector/negative/suite{group['suite']}/tc{test['tcId']}-{name}",
+                    kind="vector",
+                    suite=group["suite"],
+                    role=exp["detectedBy"],
+                    section=_sections(test, exp["error"]),
+                    title=f"tcId {test['tcId']}: {test['comment']}",
+                    expected=(
+                        f"the {exp['detectedBy']} fails with {exp['error']} ({exp['number']}) "
+                        f"{where}, releasing at most {len(exp['maxReleased']) // 2} bytes"
+                    ),
+                    body=_negative_body(group, keys, test),
+                )
+            )
     return out
 
 
@@ -139,19 +168,25 @@ def _start(ctx: CaseContext, group: dict, keys: P.KeySet, test: dict, role: str,
     entropy = None
     if exact:
         entropy = [(d["purpose"], bytes.fromhex(d["value"])) for d in test["entropy"][role]]
-    impl = ctx.session(role=role, suite=group["suite"], own_key=keys.private_pem(role),
-                       peer_key=keys.public_pem(other), entropy=entropy,
-                       deterministic_signatures=exact,
-                       app_header=bytes.fromhex(test["appHeader"]),
-                       message=bytes.fromhex(test["message"]), chunk_size=test["chunkSize"])
+    impl = ctx.session(
+        role=role,
+        suite=group["suite"],
+        own_key=keys.private_pem(role),
+        peer_key=keys.public_pem(other),
+        entropy=entropy,
+        deterministic_signatures=exact,
+        app_header=bytes.fromhex(test["appHeader"]),
+        message=bytes.fromhex(test["message"]),
+        chunk_size=test["chunkSize"],
+    )
     impl.start()
     if impl.error is not None:
-        raise CaseFailure(f"the implementation failed at start with {impl.error}",
-                          [impl.summary()])
+        raise CaseFailure(f"the implementation failed at start with {impl.error}", [impl.summary()])
     return impl
 
 
 # -- comparing frames ---------------------------------------------------------------
+
 
 class _Outbox:
     """What the implementation sent and the runner has not matched yet."""
@@ -166,27 +201,35 @@ class _Outbox:
     def expect_exact(self, index: int, f: dict) -> None:
         self.pull()
         want = bytes.fromhex(f["wire"])
-        got = self.buf[:len(want)]
+        got = self.buf[: len(want)]
         if got == want:
-            self.buf = self.buf[len(want):]
+            self.buf = self.buf[len(want) :]
             return
         if not self.buf:
-            raise CaseFailure(f"frame {index} ({f['type']}) was due from the implementation, which "
-                              f"sent nothing", [self.impl.summary()])
-        raise CaseFailure(f"frame {index} ({f['type']}) differs from the vector's wire bytes",
-                          _frame_diff(self.buf, want) + [
-                              "with injected randomness and RFC 6979 signatures every frame must "
-                              "equal the vector byte for byte (vectors/README.md)"])
+            raise CaseFailure(
+                f"frame {index} ({f['type']}) was due from the implementation, which sent nothing",
+                [self.impl.summary()],
+            )
+        raise CaseFailure(
+            f"frame {index} ({f['type']}) differs from the vector's wire bytes",
+            _frame_diff(self.buf, want)
+            + [
+                "with injected randomness and RFC 6979 signatures every frame must "
+                "equal the vector byte for byte (vectors/README.md)"
+            ],
+        )
 
     def expect_like(self, index: int, f: dict) -> None:
         """Semantic check: one frame of the same type and, where fixed, the same length."""
         self.pull()
         got = _next_frame(self.buf)
         if got is None:
-            raise CaseFailure(f"frame {index} ({f['type']}) was due from the implementation, which "
-                              f"sent {'nothing' if not self.buf else 'an incomplete frame'}",
-                              [self.impl.summary()])
-        self.buf = self.buf[len(got):]
+            raise CaseFailure(
+                f"frame {index} ({f['type']}) was due from the implementation, which "
+                f"sent {'nothing' if not self.buf else 'an incomplete frame'}",
+                [self.impl.summary()],
+            )
+        self.buf = self.buf[len(got) :]
         problems = _semantic_diff(got, bytes.fromhex(f["wire"]), f["type"])
         if problems:
             raise CaseFailure(f"frame {index} ({f['type']}): {problems[0]}", problems[1:])
@@ -200,7 +243,7 @@ def _next_frame(buf: bytes) -> bytes | None:
     if len(buf) < 4:
         return None
     n = int.from_bytes(buf[:4], "big")
-    return buf[:4 + n] if len(buf) >= 4 + n else None
+    return buf[: 4 + n] if len(buf) >= 4 + n else None
 
 
 def _fields(wire: bytes):
@@ -211,44 +254,63 @@ def _fields(wire: bytes):
         return None
 
 
-FIELD_NAMES = {0: "type", 1: "version", 2: "suite", 3: "sid", 4: "public value", 5: "ciphertext",
-               6: "MAC/tag", 7: "seq", 8: "total", 9: "error"}
+FIELD_NAMES = {
+    0: "type",
+    1: "version",
+    2: "suite",
+    3: "sid",
+    4: "public value",
+    5: "ciphertext",
+    6: "MAC/tag",
+    7: "seq",
+    8: "total",
+    9: "error",
+}
 
 
 # Where to look when a field differs from the vector: (message type, key) -> the computation.
 HINTS = {
     ("E_HELLO", 3): "sid_e is the first injected draw (§3.5)",
-    ("E_HELLO", 4): "g_e = g^x from the injected ephemeral draw, redrawn if out of range (§3.4, §3.5)",
+    (
+        "E_HELLO",
+        4,
+    ): "g_e = g^x from the injected ephemeral draw, redrawn if out of range (§3.4, §3.5)",
     ("R_HELLO", 3): "sid_r is the first injected draw (§3.5)",
     ("R_HELLO", 4): "g_r from the injected ephemeral draw (§3.4, §3.5)",
     ("R_HELLO", 5): "c_r: sig_r over SigInput (§5.5) with RFC 6979 nonces (§3.3), encrypted with "
-                    "K_R (§6); compare with the vector's intermediates SigInput(receiver), k, K_R",
+    "K_R (§6); compare with the vector's intermediates SigInput(receiver), k, K_R",
     ("R_HELLO", 6): "mac_r = HMAC(MK_R, TH_2 ‖ c_r): check TH_2 (§5.6), PRK and MK_R (§6)",
     ("E_AUTH", 5): "c_e: sig_e over SigInput (§5.5) ‖ app_header, encrypted with K_E (§6)",
     ("E_AUTH", 6): "mac_e = HMAC(MK_E, TH_3 ‖ c_e): check TH_3 (§5.6) and MK_E (§6)",
     ("DATA", 5): "ct = AES-256-CTR(K_data, CB(seq), P): check TH_4, K_data (§6) and CB (§7.2)",
     ("DATA", 6): "tag over MacInput(4, seq, offset, ct) with MK_data: check MacInput and AD (§7.1)",
-    ("FINAL", 6): "tag_f over MacInput(5, seq, total, \"\") with MK_data (§7.4)",
+    ("FINAL", 6): 'tag_f over MacInput(5, seq, total, "") with MK_data (§7.4)',
     ("ACK", 6): "tag_a over MacInput(6, seq, total, tag_f) with MK_ack (§7.4)",
 }
 
 
 def _frame_diff(got_stream: bytes, want: bytes) -> list[str]:
-    got = _next_frame(got_stream) or got_stream[:len(want) + 64]
-    lines = [f"expected {len(want)} bytes ({frame_type(want[4:])}), got "
-             f"{len(got)} bytes ({frame_type(got[4:]) if len(got) > 4 else 'partial'})"]
+    got = _next_frame(got_stream) or got_stream[: len(want) + 64]
+    lines = [
+        f"expected {len(want)} bytes ({frame_type(want[4:])}), got "
+        f"{len(got)} bytes ({frame_type(got[4:]) if len(got) > 4 else 'partial'})"
+    ]
     fw, fg = _fields(want), _fields(got)
     if fw is not None and fg is not None:
         for k in sorted(set(fw) | set(fg)):
             if fw.get(k) != fg.get(k):
-                lines.append(f"field {k} ({FIELD_NAMES.get(k, '?')}) differs: expected "
-                             f"{_short(fw.get(k))}, got {_short(fg.get(k))}")
+                lines.append(
+                    f"field {k} ({FIELD_NAMES.get(k, '?')}) differs: expected "
+                    f"{_short(fw.get(k))}, got {_short(fg.get(k))}"
+                )
                 hint = HINTS.get((frame_type(want[4:]), k))
                 if hint:
                     lines.append(f"  hint: {hint}")
     else:
-        i = next((j for j in range(min(len(got), len(want))) if got[j] != want[j]),
-                 min(len(got), len(want)))
+        i = next(
+            (j for j in range(min(len(got), len(want))) if got[j] != want[j]),
+            min(len(got), len(want)),
+        )
         lines.append(f"first difference at byte {i} of the frame")
     lines.append(f"expected {want[:48].hex()}{'…' if len(want) > 48 else ''}")
     lines.append(f"got      {got[:48].hex()}{'…' if len(got) > 48 else ''}")
@@ -271,17 +333,22 @@ def _semantic_diff(got: bytes, want: bytes, type_name: str) -> list[str]:
     problems = []
     if set(fg) != set(fw):
         problems.append(f"keys {sorted(fg)} differ from the vector's {sorted(fw)}")
-    for k in (1, 2, 7, 8, 9):   # version, suite, seq, total, error: independent of randomness
+    for k in (1, 2, 7, 8, 9):  # version, suite, seq, total, error: independent of randomness
         if k in fw and fg.get(k) != fw[k]:
-            problems.append(f"field {k} ({FIELD_NAMES[k]}) is {fg.get(k)!r}, the vector has {fw[k]!r}")
-    for k in (3, 4, 5, 6):      # fixed lengths: sid, public value, ciphertext, MAC
+            problems.append(
+                f"field {k} ({FIELD_NAMES[k]}) is {fg.get(k)!r}, the vector has {fw[k]!r}"
+            )
+    for k in (3, 4, 5, 6):  # fixed lengths: sid, public value, ciphertext, MAC
         if k in fw and isinstance(fg.get(k), bytes) and len(fg[k]) != len(fw[k]):
-            problems.append(f"field {k} ({FIELD_NAMES[k]}) has {len(fg[k])} bytes, the vector's "
-                            f"has {len(fw[k])}")
+            problems.append(
+                f"field {k} ({FIELD_NAMES[k]}) has {len(fg[k])} bytes, the vector's "
+                f"has {len(fw[k])}"
+            )
     return problems
 
 
 # -- positive vectors ---------------------------------------------------------------
+
 
 def _positive_body(group: dict, keys: P.KeySet, test: dict, role: str):
     def body(ctx: CaseContext) -> None:
@@ -289,6 +356,7 @@ def _positive_body(group: dict, keys: P.KeySet, test: dict, role: str):
             _positive_exact(ctx, group, keys, test, role)
         else:
             _positive_semantic(ctx, group, keys, test, role)
+
     return body
 
 
@@ -303,13 +371,16 @@ def _positive_exact(ctx, group, keys, test, role) -> None:
             else:
                 impl.feed(bytes.fromhex(f["wire"]))
                 if impl.error is not None:
-                    raise CaseFailure(f"failed with {impl.error} on frame {f['index']} "
-                                      f"({f['type']}) of a valid session",
-                                      ([f"detail: {impl.error.detail}"] if impl.error.detail
-                                       else []) + [
-                                          "the frame is valid: compare each step of your check "
-                                          "with the vector's intermediates (vectors/README.md)",
-                                          impl.summary()])
+                    raise CaseFailure(
+                        f"failed with {impl.error} on frame {f['index']} "
+                        f"({f['type']}) of a valid session",
+                        ([f"detail: {impl.error.detail}"] if impl.error.detail else [])
+                        + [
+                            "the frame is valid: compare each step of your check "
+                            "with the vector's intermediates (vectors/README.md)",
+                            impl.summary(),
+                        ],
+                    )
         extra = out.extra()
         if extra:
             raise CaseFailure(f"sent more than the vector: {', '.join(extra)}", [impl.summary()])
@@ -334,8 +405,10 @@ def _check_positive_end(impl, test: dict, role: str) -> None:
     if role == "receiver":
         want = bytes.fromhex(test["delivered"])
         if bytes(impl.released) != want:
-            problems.append(f"released {len(impl.released)} bytes that differ from the vector's "
-                            f"{len(want)} delivered bytes")
+            problems.append(
+                f"released {len(impl.released)} bytes that differ from the vector's "
+                f"{len(want)} delivered bytes"
+            )
         header = bytes.fromhex(test.get("deliveredAppHeader", test["appHeader"]))
         if hs is not None and hs["app_header"] != header:
             problems.append("the application header differs from the vector's (§7.1)")
@@ -351,11 +424,20 @@ def _check_positive_end(impl, test: dict, role: str) -> None:
 
 
 def _positive_semantic(ctx, group, keys, test, role) -> None:
-    sc = Scenario(name=f"tc{test['tcId']}", role=role, section="§5, §7", title=test["comment"],
-                  expect=Complete(), message=bytes.fromhex(test["message"]),
-                  chunk=test["chunkSize"], app_header=bytes.fromhex(test["appHeader"]))
-    ctx.note("the adapter does not offer injected randomness with deterministic signatures: "
-             "the vector ran live and its frames were compared semantically")
+    sc = Scenario(
+        name=f"tc{test['tcId']}",
+        role=role,
+        section="§5, §7",
+        title=test["comment"],
+        expect=Complete(),
+        message=bytes.fromhex(test["message"]),
+        chunk=test["chunkSize"],
+        app_header=bytes.fromhex(test["appHeader"]),
+    )
+    ctx.note(
+        "the adapter does not offer injected randomness with deterministic signatures: "
+        "the vector ran live and its frames were compared semantically"
+    )
 
     def compare(live):
         mine = [f for f in test["frames"] if f["direction"] == DIRECTION[role]]
@@ -363,16 +445,19 @@ def _positive_semantic(ctx, group, keys, test, role) -> None:
         for f in mine:
             got = _next_frame(stream)
             if got is None:
-                raise CaseFailure(f"frame {f['index']} ({f['type']}) missing from what the "
-                                  "implementation sent")
-            stream = stream[len(got):]
+                raise CaseFailure(
+                    f"frame {f['index']} ({f['type']}) missing from what the implementation sent"
+                )
+            stream = stream[len(got) :]
             problems = _semantic_diff(got, bytes.fromhex(f["wire"]), f["type"])
             if problems:
                 raise CaseFailure(f"frame {f['index']} ({f['type']}): {problems[0]}", problems[1:])
+
     run_and_judge(_Live(ctx, sc, group["suite"], "frame-by-frame", keys=keys), extra=compare)
 
 
 # -- negative vectors ---------------------------------------------------------------
+
 
 def _replayable_without_injection(test: dict, role: str) -> bool:
     """True if the frames fed to the party do not depend on its own random values."""
@@ -399,9 +484,11 @@ def _negative_body(group: dict, keys: P.KeySet, test: dict):
         role = exp["detectedBy"]
         exact = _exact(ctx)
         if not exact and not _replayable_without_injection(test, role):
-            raise CaseUnsupported("replaying this vector needs injected randomness and "
-                                  "deterministic signatures (adapter §4.4); the live cases "
-                                  "cover the same attack")
+            raise CaseUnsupported(
+                "replaying this vector needs injected randomness and "
+                "deterministic signatures (adapter §4.4); the live cases "
+                "cover the same attack"
+            )
         impl = _start(ctx, group, keys, test, role, exact=exact)
         try:
             _negative_replay(ctx, impl, test, role, exact)
@@ -409,6 +496,7 @@ def _negative_body(group: dict, keys: P.KeySet, test: dict):
             close_quietly(ctx, impl)
             raise
         impl.close()
+
     return body
 
 
@@ -433,7 +521,8 @@ def _negative_replay(ctx, impl, test: dict, role: str, exact: bool) -> None:
                 raise CaseFailure(
                     f"failed with {impl.error} on frame {i} ({f['type']}), before the bad "
                     f"frame" + (f" {at}" if at is not None else "s ended"),
-                    _detail(impl) + [impl.summary()])
+                    _detail(impl) + [impl.summary()],
+                )
             break
         if i == at:
             break
@@ -454,26 +543,35 @@ def _judge_negative(ctx, impl, test: dict, fail_out: bytes) -> None:
     if test.get("result") == "acceptable" and impl.error is None:
         return
     if impl.error is None:
-        raise CaseFailure(f"no error {where}: the implementation "
-                          f"{'completed the session' if impl.status == 'done' else 'kept going'}; "
-                          f"expected {exp['error']}", [impl.summary()])
+        raise CaseFailure(
+            f"no error {where}: the implementation "
+            f"{'completed the session' if impl.status == 'done' else 'kept going'}; "
+            f"expected {exp['error']}",
+            [impl.summary()],
+        )
     if impl.error.name != exp["error"]:
-        raise CaseFailure(f"failed with {impl.error} instead of {exp['error']} ({exp['number']}) "
-                          f"{where}", _detail(impl) + [impl.summary()])
+        raise CaseFailure(
+            f"failed with {impl.error} instead of {exp['error']} ({exp['number']}) {where}",
+            _detail(impl) + [impl.summary()],
+        )
     problems = []
     allowed = bytes.fromhex(exp["maxReleased"])
     released = bytes(impl.released)
     if not allowed.startswith(released):
-        problems.append(f"released {len(released)} bytes, more than (or other than) the "
-                        f"{len(allowed)} authenticated bytes (§7.3, §9.3)")
+        problems.append(
+            f"released {len(released)} bytes, more than (or other than) the "
+            f"{len(allowed)} authenticated bytes (§7.3, §9.3)"
+        )
     sent = frame_types(fail_out)
     bad = [t for t in sent if t != "ABORT"]
     if bad:
-        problems.append(f"sent {', '.join(bad)} with the error: after a failed check a party sends "
-                        "nothing but ABORT (§9.3)")
+        problems.append(
+            f"sent {', '.join(bad)} with the error: after a failed check a party sends "
+            "nothing but ABORT (§9.3)"
+        )
     if impl.status == "running":
         problems.append("status 'running' after the error (§9.3)")
-    at = exp["atFrame"]   # frames 0-2 are E_HELLO, R_HELLO, E_AUTH in every transcript (§5.1)
+    at = exp["atFrame"]  # frames 0-2 are E_HELLO, R_HELLO, E_AUTH in every transcript (§5.1)
     if at is not None and at <= 2 and impl.event("handshake_complete"):
         problems.append("reported handshake_complete although the handshake failed (§5.4)")
     if problems:
@@ -493,4 +591,4 @@ def _split(stream: bytes) -> list[bytes]:
         if f is None:
             return out
         out.append(f)
-        stream = stream[len(f):]
+        stream = stream[len(f) :]

@@ -13,10 +13,26 @@ from .state import Role, State
 from .suites import SUITE_1, SUITE_2, SUITES
 
 __all__ = [
-    "Emitter", "Receiver", "SessionConfig", "FixedEntropy", "SeededEntropy", "SystemEntropy",
-    "REGISTRY", "LocalProtocolError", "ParleyError", "PeerAborted", "RemoteProtocolError",
-    "Acknowledged", "Data", "EndOfStream", "HandshakeComplete", "Role", "State",
-    "SUITE_1", "SUITE_2", "SUITES",
+    "Emitter",
+    "Receiver",
+    "SessionConfig",
+    "FixedEntropy",
+    "SeededEntropy",
+    "SystemEntropy",
+    "REGISTRY",
+    "LocalProtocolError",
+    "ParleyError",
+    "PeerAborted",
+    "RemoteProtocolError",
+    "Acknowledged",
+    "Data",
+    "EndOfStream",
+    "HandshakeComplete",
+    "Role",
+    "State",
+    "SUITE_1",
+    "SUITE_2",
+    "SUITES",
 ]
 __version__ = "1.0.0"
 SPEC_REVISION = "1.0"

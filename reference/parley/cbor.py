@@ -328,10 +328,10 @@ def decode(
     # so len(stack) is the current nesting depth).  No Python recursion.
     cur: list | dict | None = None
     is_map = False
-    want_key = False      # cur is a map and its next item is a key
-    remaining = 0         # items still to come in cur (keys and values count once per entry)
+    want_key = False  # cur is a map and its next item is a key
+    remaining = 0  # items still to come in cur (keys and values count once per entry)
     key: object = _NO_KEY  # the key whose value comes next
-    prev_key = b""        # encoding of cur's previous key, for the order check
+    prev_key = b""  # encoding of cur's previous key, for the order check
     stack: list[tuple] = []
 
     while True:
@@ -352,8 +352,11 @@ def decode(
             else:
                 raise CBORError(MALFORMED, start, _simple_problem(ai))
         elif major == _TAG:
-            raise CBORError(MALFORMED, start, "reserved additional information"
-                            if 28 <= ai <= 30 else "tags are not accepted")
+            raise CBORError(
+                MALFORMED,
+                start,
+                "reserved additional information" if 28 <= ai <= 30 else "tags are not accepted",
+            )
         else:
             if ai < 24:
                 arg = ai
@@ -361,7 +364,7 @@ def decode(
                 size = _ARG_SIZE[ai]
                 if size > end - pos:
                     raise CBORError(MALFORMED, start, "truncated input inside a head")
-                arg = int.from_bytes(buf[pos:pos + size], "big")
+                arg = int.from_bytes(buf[pos : pos + size], "big")
                 pos += size
                 if arg < _ARG_MIN[ai]:
                     what = "integer" if major <= _NINT else "length"
@@ -381,7 +384,7 @@ def decode(
                 # The length is checked against the input before slicing.
                 if arg > end - pos:
                     raise CBORError(MALFORMED, start, "string length exceeds the remaining input")
-                raw = buf[pos:pos + arg]
+                raw = buf[pos : pos + arg]
                 if major == _BYTES:
                     value = raw if type(raw) is bytes else bytes(raw)
                 else:
@@ -465,6 +468,7 @@ def _decode_text(raw: bytes | memoryview, offset: int) -> str:
 # --------------------------------------------------------------------------
 # Diagnostic notation
 # --------------------------------------------------------------------------
+
 
 def diagnostic(obj: object) -> str:
     """RFC 8949 §8 diagnostic notation of a value of the §4.2 subset.

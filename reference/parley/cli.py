@@ -47,6 +47,7 @@ exit status: 0 success; 1 the session or an operation failed (one line on
 
 # ----------------------------------------------------------------- arguments
 
+
 def _seconds(text: str) -> float | None:
     try:
         value = float(text)
@@ -75,43 +76,84 @@ def _suite(text: str):
 
 
 def _add_common(p: argparse.ArgumentParser, *, receive: bool) -> None:
-    p.add_argument("--key", required=True, metavar="PREFIX.key",
-                   help="your private key (PKCS#8 PEM, spec §12)")
-    p.add_argument("--peer", required=True, metavar="PEER.pub",
-                   help="the peer's public key, pinned (SubjectPublicKeyInfo PEM)")
+    p.add_argument(
+        "--key", required=True, metavar="PREFIX.key", help="your private key (PKCS#8 PEM, spec §12)"
+    )
+    p.add_argument(
+        "--peer",
+        required=True,
+        metavar="PEER.pub",
+        help="the peer's public key, pinned (SubjectPublicKeyInfo PEM)",
+    )
     p.add_argument("--password-file", metavar="FILE", help="read your key's password from FILE")
     t = p.add_argument_group("timeouts (seconds; 0 = no limit; spec §13.2)")
-    t.add_argument("--connect-timeout", type=_seconds, default=None if receive else 10.0,
-                   metavar="S", help=("wait at most S for a sender to connect (default: no limit)"
-                                      if receive else "connecting (default 10)"))
-    t.add_argument("--handshake-timeout", type=_seconds, default=10.0, metavar="S",
-                   help="from the connection to the end of the handshake (default 10)")
-    t.add_argument("--idle-timeout", type=_seconds, default=30.0, metavar="S",
-                   help="longest wait for the peer during the transfer (default 30)")
+    t.add_argument(
+        "--connect-timeout",
+        type=_seconds,
+        default=None if receive else 10.0,
+        metavar="S",
+        help=(
+            "wait at most S for a sender to connect (default: no limit)"
+            if receive
+            else "connecting (default 10)"
+        ),
+    )
+    t.add_argument(
+        "--handshake-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="from the connection to the end of the handshake (default 10)",
+    )
+    t.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="S",
+        help="longest wait for the peer during the transfer (default 30)",
+    )
     o = p.add_argument_group("output")
-    o.add_argument("--json", action="store_true",
-                   help="print a one-line JSON summary (on stdout; on stderr with --out -)")
-    o.add_argument("--no-progress", action="store_true",
-                   help="no progress bar (it is shown only on a terminal anyway)")
+    o.add_argument(
+        "--json",
+        action="store_true",
+        help="print a one-line JSON summary (on stdout; on stderr with --out -)",
+    )
+    o.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is shown only on a terminal anyway)",
+    )
     o.add_argument("-q", "--quiet", action="store_true", help="print only errors")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="parley", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="parley",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Parley v1: send one file securely to a peer whose public key you hold "
-                    "(spec/parley.md; manual: docs/tool.md).",
-        epilog="first run: parley demo\n\n" + PASSWORD_HELP)
+        "(spec/parley.md; manual: docs/tool.md).",
+        epilog="first run: parley demo\n\n" + PASSWORD_HELP,
+    )
     from . import __version__
+
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    k = sub.add_parser("keygen", help="make a key pair",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PASSWORD_HELP,
-                       description="Write PREFIX.key (PKCS#8 PEM, encrypted, mode 0600) and "
-                                   "PREFIX.pub (SubjectPublicKeyInfo PEM).")
-    k.add_argument("--suite", required=True, type=_suite, metavar="SUITE",
-                   help="; ".join(f"{s.name} or {s.alias}" for s in SUITES.values()))
+    k = sub.add_parser(
+        "keygen",
+        help="make a key pair",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=PASSWORD_HELP,
+        description="Write PREFIX.key (PKCS#8 PEM, encrypted, mode 0600) and "
+        "PREFIX.pub (SubjectPublicKeyInfo PEM).",
+    )
+    k.add_argument(
+        "--suite",
+        required=True,
+        type=_suite,
+        metavar="SUITE",
+        help="; ".join(f"{s.name} or {s.alias}" for s in SUITES.values()),
+    )
     k.add_argument("--out", required=True, metavar="PREFIX", help="write PREFIX.key and PREFIX.pub")
     k.add_argument("--password-file", metavar="FILE", help="read the new key's password from FILE")
     k.add_argument("--force", action="store_true", help="replace existing files")
@@ -120,39 +162,65 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("files", nargs="+", metavar="FILE", help="public (or private) key files")
     f.add_argument("--password-file", metavar="FILE", help="for encrypted private keys")
 
-    s = sub.add_parser("send", help="send a file to a listening receiver",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Connect, run the handshake, send FILE, and succeed only "
-                                   "when the receiver's acknowledgement verifies.",
-                       epilog=HEADER_HELP + "\n" + PASSWORD_HELP)
+    s = sub.add_parser(
+        "send",
+        help="send a file to a listening receiver",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Connect, run the handshake, send FILE, and succeed only "
+        "when the receiver's acknowledgement verifies.",
+        epilog=HEADER_HELP + "\n" + PASSWORD_HELP,
+    )
     s.add_argument("--connect", required=True, metavar="HOST:PORT", help="the receiver's address")
     s.add_argument("file", metavar="FILE", help="the file to send, or - for standard input")
     s.add_argument("--name", help="the name to announce (default: FILE's base name; none for -)")
     s.add_argument("--type", help="the media type to announce (default: guessed from the name)")
-    s.add_argument("--chunk-size", type=_chunk, default=DEFAULT_CHUNK, metavar="BYTES",
-                   help="plaintext bytes per DATA record (default and maximum 262144)")
+    s.add_argument(
+        "--chunk-size",
+        type=_chunk,
+        default=DEFAULT_CHUNK,
+        metavar="BYTES",
+        help="plaintext bytes per DATA record (default and maximum 262144)",
+    )
     _add_common(s, receive=False)
 
-    r = sub.add_parser("receive", help="receive one file",
-                       formatter_class=argparse.RawDescriptionHelpFormatter,
-                       description="Listen, accept one sender, and write its file only once "
-                                   "the whole message has verified; then acknowledge it.",
-                       epilog=HEADER_HELP + "\n" + PASSWORD_HELP)
-    r.add_argument("--listen", required=True, metavar="HOST:PORT",
-                   help="address to listen on (:PORT means 127.0.0.1:PORT; 0.0.0.0:PORT "
-                        "listens on every interface; port 0: any free port, printed on stderr "
-                        "and written to --ready-file)")
-    r.add_argument("--ready-file", metavar="PATH",
-                   help="once listening, write one JSON line to PATH, atomically (temporary "
-                        "file + rename): {\"event\":\"listening\",\"host\":...,\"pid\":...,"
-                        "\"port\":...}; for scripts, instead of reading stderr")
-    r.add_argument("--out", required=True, metavar="FILE|DIR/|-",
-                   help="write to FILE (replaced only on success), into DIR/ under the sent "
-                        "name, or to standard output (after the whole message verified)")
-    r.add_argument("--force", action="store_true",
-                   help="with DIR/: replace an existing file of the sent name")
-    r.add_argument("--no-fsync", action="store_true",
-                   help="do not flush the file to disk before acknowledging it")
+    r = sub.add_parser(
+        "receive",
+        help="receive one file",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Listen, accept one sender, and write its file only once "
+        "the whole message has verified; then acknowledge it.",
+        epilog=HEADER_HELP + "\n" + PASSWORD_HELP,
+    )
+    r.add_argument(
+        "--listen",
+        required=True,
+        metavar="HOST:PORT",
+        help="address to listen on (:PORT means 127.0.0.1:PORT; 0.0.0.0:PORT "
+        "listens on every interface; port 0: any free port, printed on stderr "
+        "and written to --ready-file)",
+    )
+    r.add_argument(
+        "--ready-file",
+        metavar="PATH",
+        help="once listening, write one JSON line to PATH, atomically (temporary "
+        'file + rename): {"event":"listening","host":...,"pid":...,'
+        '"port":...}; for scripts, instead of reading stderr',
+    )
+    r.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE|DIR/|-",
+        help="write to FILE (replaced only on success), into DIR/ under the sent "
+        "name, or to standard output (after the whole message verified)",
+    )
+    r.add_argument(
+        "--force", action="store_true", help="with DIR/: replace an existing file of the sent name"
+    )
+    r.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="do not flush the file to disk before acknowledging it",
+    )
     _add_common(r, receive=True)
 
     sub.add_parser("demo", help="a first run: keys, a transfer over loopback, an attack")
@@ -160,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------- reporting
+
 
 def describe(error: ParleyError, peer_role: str | None = None) -> str:
     """``NAME (number, §section): detail``, naming the peer's code for PEER_ABORTED."""
@@ -184,11 +253,17 @@ _PEER_HINTS = {
 
 
 def _json_error(error: ParleyError, peer_role: str | None) -> dict:
-    out = {"name": error.error.name, "number": error.error.number,
-           "section": error.error.section, "detail": describe(error, peer_role)}
+    out = {
+        "name": error.error.name,
+        "number": error.error.number,
+        "section": error.error.section,
+        "detail": describe(error, peer_role),
+    }
     if isinstance(error, PeerAborted):
-        out["peer_error"] = {"number": error.peer_number,
-                             "name": error.peer_error.name if error.peer_error else None}
+        out["peer_error"] = {
+            "number": error.peer_number,
+            "name": error.peer_error.name if error.peer_error else None,
+        }
     return out
 
 
@@ -198,12 +273,21 @@ def _emit_json(stream, record: dict) -> None:
 
 
 def _summary_json(summary: Summary) -> dict:
-    return {"ok": True, "command": summary.command, "suite": summary.suite,
-            "suite_number": summary.suite_number, "peer_fingerprint": summary.peer_fingerprint,
-            "bytes": summary.bytes, "seconds": round(summary.seconds, 6),
-            "transcript_hash": summary.transcript_hash, "name": summary.name,
-            "path": summary.path, "peer_address": summary.peer_address,
-            "peak_rss_bytes": memory.peak_rss(), "warning": summary.warning}
+    return {
+        "ok": True,
+        "command": summary.command,
+        "suite": summary.suite,
+        "suite_number": summary.suite_number,
+        "peer_fingerprint": summary.peer_fingerprint,
+        "bytes": summary.bytes,
+        "seconds": round(summary.seconds, 6),
+        "transcript_hash": summary.transcript_hash,
+        "name": summary.name,
+        "path": summary.path,
+        "peer_address": summary.peer_address,
+        "peak_rss_bytes": memory.peak_rss(),
+        "warning": summary.warning,
+    }
 
 
 def _rate(summary: Summary) -> str:
@@ -212,14 +296,17 @@ def _rate(summary: Summary) -> str:
 
 # ----------------------------------------------------------------- commands
 
+
 def _load_keys(args) -> tuple[keys.LongTermPrivateKey, keys.LongTermPublicKey]:
     own = keyfiles.load_own_key(args.key, args.password_file)
     peer = keyfiles.load_peer_key(args.peer)
     if own.suite != peer.suite:
-        raise KeyFileError("KEY_SUITE_MISMATCH",
-                           f"{args.key} is a suite {own.suite.number} key ({own.suite.name}), "
-                           f"{args.peer} a suite {peer.suite.number} key ({peer.suite.name}); "
-                           "both parties must use keys of one suite")
+        raise KeyFileError(
+            "KEY_SUITE_MISMATCH",
+            f"{args.key} is a suite {own.suite.number} key ({own.suite.name}), "
+            f"{args.peer} a suite {peer.suite.number} key ({peer.suite.name}); "
+            "both parties must use keys of one suite",
+        )
     return own, peer
 
 
@@ -232,18 +319,23 @@ def _progress(args, label: str, total: int | None) -> Progress:
 
 
 def cmd_keygen(args) -> int:
-    secret = keyfiles.password(args.password_file, f"Password for {args.out}.key: ",
-                               confirm=True)
+    secret = keyfiles.password(args.password_file, f"Password for {args.out}.key: ", confirm=True)
     try:
-        key_path, pub_path, key = keyfiles.write_key_pair(args.suite, args.out, secret,
-                                                          force=args.force)
+        key_path, pub_path, key = keyfiles.write_key_pair(
+            args.suite, args.out, secret, force=args.force
+        )
     except FileExistsError as exc:
-        raise ParleyError("INTERNAL_ERROR",
-                          f"{exc.args[0]} exists; not overwritten (give --force)") from None
+        raise ParleyError(
+            "INTERNAL_ERROR", f"{exc.args[0]} exists; not overwritten (give --force)"
+        ) from None
     except OSError as exc:
-        raise ParleyError("INTERNAL_ERROR", f"cannot write {exc.filename}: {exc.strerror}") from None
-    print(f"parley: wrote {key_path} (suite {key.suite.number}, {key.suite.name}; encrypted, "
-          f"mode 0600) and {pub_path}\nfingerprint {keys.fingerprint(key)}")
+        raise ParleyError(
+            "INTERNAL_ERROR", f"cannot write {exc.filename}: {exc.strerror}"
+        ) from None
+    print(
+        f"parley: wrote {key_path} (suite {key.suite.number}, {key.suite.name}; encrypted, "
+        f"mode 0600) and {pub_path}\nfingerprint {keys.fingerprint(key)}"
+    )
     return EXIT_OK
 
 
@@ -274,6 +366,7 @@ def _open_input(args):
 
 def cmd_send(args) -> int:
     from .shell import session, transport
+
     try:
         host, port = transport.parse_address(args.connect, listen=False)
     except ValueError as exc:
@@ -286,15 +379,27 @@ def cmd_send(args) -> int:
     hdr = app_header.FileHeader(name or None, size, media)
     progress = _progress(args, f"sending {name or 'stdin'}", size)
     with source:
-        summary = session.send(host, port, own, peer, source, hdr, chunk_size=args.chunk_size,
-                               timeouts=_timeouts(args), progress=progress)
+        summary = session.send(
+            host,
+            port,
+            own,
+            peer,
+            source,
+            hdr,
+            chunk_size=args.chunk_size,
+            timeouts=_timeouts(args),
+            progress=progress,
+        )
     if args.json:
         _emit_json(sys.stdout, _summary_json(summary))
     elif not args.quiet:
         what = f'"{summary.name}"' if summary.name else "standard input"
-        print(f"parley: sent {what} ({summary.bytes} bytes) to {summary.peer_address} in "
-              f"{summary.seconds:.2f} s ({_rate(summary)}); the receiver acknowledged all "
-              f"{summary.bytes} bytes", file=sys.stderr)
+        print(
+            f"parley: sent {what} ({summary.bytes} bytes) to {summary.peer_address} in "
+            f"{summary.seconds:.2f} s ({_rate(summary)}); the receiver acknowledged all "
+            f"{summary.bytes} bytes",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -317,6 +422,7 @@ def _check_out(out: str) -> None:
 
 def cmd_receive(args) -> int:
     from .shell import ready, session, transport
+
     try:
         host, port = transport.parse_address(args.listen, listen=True)
     except ValueError as exc:
@@ -331,14 +437,23 @@ def cmd_receive(args) -> int:
             listener.close()
             raise
     if not args.quiet:
-        host_text = f"[{listener.address[0]}]" if ":" in listener.address[0] else listener.address[0]
-        print(f"parley: listening on {host_text}:{listener.address[1]}",
-              file=sys.stderr, flush=True)
+        host_text = (
+            f"[{listener.address[0]}]" if ":" in listener.address[0] else listener.address[0]
+        )
+        print(
+            f"parley: listening on {host_text}:{listener.address[1]}", file=sys.stderr, flush=True
+        )
     try:
         summary = session.receive(
-            listener, own, peer, args.out, timeouts=_timeouts(args), force=args.force,
+            listener,
+            own,
+            peer,
+            args.out,
+            timeouts=_timeouts(args),
+            force=args.force,
             fsync=not args.no_fsync,
-            progress_factory=lambda total: _progress(args, "receiving", total))
+            progress_factory=lambda total: _progress(args, "receiving", total),
+        )
     finally:
         listener.close()
     stream = sys.stderr if args.out == "-" else sys.stdout
@@ -347,9 +462,11 @@ def cmd_receive(args) -> int:
     elif not args.quiet:
         what = f'"{summary.name}"' if summary.name else "a message"
         where = "standard output" if summary.path == "-" else summary.path
-        print(f"parley: received {what} ({summary.bytes} bytes) from {summary.peer_fingerprint} "
-              f"in {summary.seconds:.2f} s ({_rate(summary)}); wrote {where} and acknowledged it",
-              file=sys.stderr)
+        print(
+            f"parley: received {what} ({summary.bytes} bytes) from {summary.peer_fingerprint} "
+            f"in {summary.seconds:.2f} s ({_rate(summary)}); wrote {where} and acknowledged it",
+            file=sys.stderr,
+        )
     if summary.warning and not args.quiet:
         print(f"parley: warning: {summary.warning}", file=sys.stderr)
     return EXIT_OK
@@ -357,6 +474,7 @@ def cmd_receive(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo import demo
+
     return demo()
 
 
@@ -364,8 +482,13 @@ class _Usage(Exception):
     pass
 
 
-COMMANDS = {"keygen": cmd_keygen, "fingerprint": cmd_fingerprint, "send": cmd_send,
-            "receive": cmd_receive, "demo": cmd_demo}
+COMMANDS = {
+    "keygen": cmd_keygen,
+    "fingerprint": cmd_fingerprint,
+    "send": cmd_send,
+    "receive": cmd_receive,
+    "demo": cmd_demo,
+}
 
 
 def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C, so temporary files go
@@ -384,13 +507,20 @@ def main(argv: list[str] | None = None) -> int:
     except _Usage as exc:
         parser.error(str(exc))
     except (ParleyError, SessionFailed) as exc:
-        error, peer_role = ((exc.error, exc.peer_role) if isinstance(exc, SessionFailed)
-                            else (exc, None))
+        error, peer_role = (
+            (exc.error, exc.peer_role) if isinstance(exc, SessionFailed) else (exc, None)
+        )
         print(f"parley: {args.command} failed: {describe(error, peer_role)}", file=sys.stderr)
         if getattr(args, "json", False):
-            _emit_json(json_stream, {"ok": False, "command": args.command,
-                                     "error": _json_error(error, peer_role),
-                                     "peak_rss_bytes": memory.peak_rss()})
+            _emit_json(
+                json_stream,
+                {
+                    "ok": False,
+                    "command": args.command,
+                    "error": _json_error(error, peer_role),
+                    "peak_rss_bytes": memory.peak_rss(),
+                },
+            )
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"parley: {args.command} failed: interrupted", file=sys.stderr)

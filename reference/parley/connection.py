@@ -54,9 +54,9 @@ from .state import Role, State, legal_messages, next_state
 from .suites import SUITES
 
 VERSION = 1
-MAX_HANDSHAKE_FRAME = 8192       # §10
-MAX_RECORD_FRAME = 262400        # §10
-MAX_APP_HEADER = 4096            # §10
+MAX_HANDSHAKE_FRAME = 8192  # §10
+MAX_RECORD_FRAME = 262400  # §10
+MAX_APP_HEADER = 4096  # §10
 SID_LEN = 16
 
 Trace = Callable[[str, object], None]
@@ -67,11 +67,11 @@ class SessionConfig:
     """What a session needs from its application (§8, §12)."""
 
     own_key: LongTermPrivateKey
-    peer_key: LongTermPublicKey          # pinned (§1.1)
-    entropy: Entropy                     # §3.5
+    peer_key: LongTermPublicKey  # pinned (§1.1)
+    entropy: Entropy  # §3.5
     deterministic_signatures: bool = False  # RFC 6979 nonces (§3.3)
     app_header: bytes = field(default=b"", repr=False)  # Emitter only (§7.1)
-    chunk_size: int = 1 << 16            # Emitter only: DATA plaintext per record (§7.1)
+    chunk_size: int = 1 << 16  # Emitter only: DATA plaintext per record (§7.1)
     trace: Trace | None = field(default=None, repr=False)  # intermediate values (vectors)
 
     def __post_init__(self) -> None:
@@ -79,13 +79,17 @@ class SessionConfig:
             raise KeyFileError(
                 "KEY_SUITE_MISMATCH",
                 f"own key is for {self.own_key.suite.name}, pinned peer key for "
-                f"{self.peer_key.suite.name}")
+                f"{self.peer_key.suite.name}",
+            )
         if len(self.app_header) > MAX_APP_HEADER:
-            raise LocalProtocolError(f"application header of {len(self.app_header)} bytes "
-                                     f"exceeds {MAX_APP_HEADER}", "LIMIT_EXCEEDED")
+            raise LocalProtocolError(
+                f"application header of {len(self.app_header)} bytes exceeds {MAX_APP_HEADER}",
+                "LIMIT_EXCEEDED",
+            )
         if not 1 <= self.chunk_size <= records.MAX_CHUNK:
-            raise LocalProtocolError(f"chunk size {self.chunk_size} outside 1..262144",
-                                     "LIMIT_EXCEEDED")
+            raise LocalProtocolError(
+                f"chunk size {self.chunk_size} outside 1..262144", "LIMIT_EXCEEDED"
+            )
 
 
 def _as_parley_error(exc: Exception) -> ParleyError:
@@ -95,7 +99,9 @@ def _as_parley_error(exc: Exception) -> ParleyError:
     stay in the traceback): they may hold views of the caller's buffers.
     """
     traceback.clear_frames(exc.__traceback__)
-    return exc if isinstance(exc, ParleyError) else ParleyError("INTERNAL_ERROR", type(exc).__name__)
+    return (
+        exc if isinstance(exc, ParleyError) else ParleyError("INTERNAL_ERROR", type(exc).__name__)
+    )
 
 
 class _Session:
@@ -111,8 +117,7 @@ class _Session:
         self._out: list[bytes] = []
         self._trace_fn = config.trace
         own_id, peer_id = config.own_key.identity, config.peer_key.identity
-        self.id_e, self.id_r = ((own_id, peer_id) if self.role is Role.EMITTER
-                                else (peer_id, own_id))
+        self.id_e, self.id_r = (own_id, peer_id) if self.role is Role.EMITTER else (peer_id, own_id)
         self.transcript_hash: bytes | None = None
         self._secret: int | None = None
         self._prk: bytearray | None = None
@@ -144,8 +149,9 @@ class _Session:
         try:
             if self.state is State.DONE:
                 if data:
-                    raise RemoteProtocolError("UNEXPECTED_MESSAGE",
-                                              "bytes received after the session completed")
+                    raise RemoteProtocolError(
+                        "UNEXPECTED_MESSAGE", "bytes received after the session completed"
+                    )
                 return events
             self._reader.feed(data)
             while self.state is not State.DONE:
@@ -154,8 +160,9 @@ class _Session:
                     break
                 self._handle(body, events)
             if self.state is State.DONE and self._reader.pending:
-                raise RemoteProtocolError("UNEXPECTED_MESSAGE",
-                                          "a frame followed the end of the session")
+                raise RemoteProtocolError(
+                    "UNEXPECTED_MESSAGE", "a frame followed the end of the session"
+                )
             self._reader.release()  # the caller may reuse ``data`` once we return
         except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
             data = body = None
@@ -167,8 +174,9 @@ class _Session:
         self._check_alive()
         if self.state is State.DONE:
             return
-        self._fail(RemoteProtocolError("TRUNCATED",
-                                       f"transport ended in state {self.state.value}"), [])
+        self._fail(
+            RemoteProtocolError("TRUNCATED", f"transport ended in state {self.state.value}"), []
+        )
 
     def abort(self, error: str, detail: str = "") -> None:
         """The application gives up: the failure rule (§9.3) for an error it detected.
@@ -207,7 +215,8 @@ class _Session:
         if row is None:
             if event.startswith("recv "):
                 raise RemoteProtocolError(
-                    "UNEXPECTED_MESSAGE", f"{event[5:]} is not legal in state {self.state.value}")
+                    "UNEXPECTED_MESSAGE", f"{event[5:]} is not legal in state {self.state.value}"
+                )
             raise LocalProtocolError(f"{event} is not legal in state {self.state.value}")
         self.state = row[0]
         return row[1]
@@ -227,7 +236,8 @@ class _Session:
             raise RemoteProtocolError("UNEXPECTED_MESSAGE", f"unknown message type {mtype}")
         if name not in legal_messages(self.role, self.state):
             raise RemoteProtocolError(
-                "UNEXPECTED_MESSAGE", f"{name} is not legal in state {self.state.value}")
+                "UNEXPECTED_MESSAGE", f"{name} is not legal in state {self.state.value}"
+            )
         fields = frames.check_schema(mtype, item)
         if mtype == ABORT:
             number = fields[K_ERROR]
@@ -280,8 +290,9 @@ class _Session:
         self._trace("TH_4", th_4)
         ad = symmetric.hash_("sha256", app_header)
         self._trace("AD", ad)
-        data_keys = [ks.derive(self.suite, self._prk, name, th_4)
-                     for name in ("K_data", "MK_data", "MK_ack")]
+        data_keys = [
+            ks.derive(self.suite, self._prk, name, th_4) for name in ("K_data", "MK_data", "MK_ack")
+        ]
         for name, key in zip(("K_data", "MK_data", "MK_ack"), data_keys):
             self._trace_info(name, th_4)
             self._trace(name, bytes(key))
@@ -297,8 +308,12 @@ class _Session:
     def _sign(self, role: str, th: bytes) -> bytes:
         msg = ks.sig_input(role, self.suite, self.id_e, self.id_r, th)
         self._trace(f"SigInput({role})", msg)
-        sig, k = signatures.sign(self.config.own_key.handle, msg, suite_number=self.suite.number,
-                                 deterministic=self.config.deterministic_signatures)
+        sig, k = signatures.sign(
+            self.config.own_key.handle,
+            msg,
+            suite_number=self.suite.number,
+            deterministic=self.config.deterministic_signatures,
+        )
         if k is not None:
             self._trace(f"k({role})", k)
         self._trace(f"sig_{role[0]}", sig)
@@ -306,15 +321,18 @@ class _Session:
 
     def _verify_peer(self, role: str, th: bytes, sig: bytes) -> None:
         msg = ks.sig_input(role, self.suite, self.id_e, self.id_r, th)
-        if not signatures.verify(self.config.peer_key.handle, msg, sig,
-                                 suite_number=self.suite.number):
-            raise RemoteProtocolError("BAD_SIGNATURE",
-                                      f"the {role}'s signature does not verify under the pinned key")
+        if not signatures.verify(
+            self.config.peer_key.handle, msg, sig, suite_number=self.suite.number
+        ):
+            raise RemoteProtocolError(
+                "BAD_SIGNATURE", f"the {role}'s signature does not verify under the pinned key"
+            )
 
     def _check_mac(self, key: bytearray, th: bytes, ct: bytes, mac: bytes, who: str) -> None:
         if not symmetric.hmac_verify(self.suite.hash_name, bytes(key), th + ct, mac):
-            raise RemoteProtocolError("KEY_CONFIRMATION_FAILED",
-                                      f"the {who}'s key confirmation MAC does not verify")
+            raise RemoteProtocolError(
+                "KEY_CONFIRMATION_FAILED", f"the {who}'s key confirmation MAC does not verify"
+            )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} suite={self.suite.number} state={self.state.value}>"
@@ -357,8 +375,10 @@ class Emitter(_Session):
         entropy = self.config.entropy
         self._sid_e = entropy.draw("sid", SID_LEN)
         self._secret, self._g_e = groups.draw_ephemeral(self.suite, entropy)
-        m1 = self._send(E_HELLO, {K_VERSION: VERSION, K_SUITE: self.suite.number,
-                                  K_SID: self._sid_e, K_PUB: self._g_e})
+        m1 = self._send(
+            E_HELLO,
+            {K_VERSION: VERSION, K_SUITE: self.suite.number, K_SID: self._sid_e, K_PUB: self._g_e},
+        )
         self._th = ks.th1(self.suite, m1)
         self._trace("TH_1", self._th)
 
@@ -396,15 +416,19 @@ class Emitter(_Session):
         size = self.config.chunk_size
         for start in range(0, len(view), size):
             self._step("send DATA")
-            chunk = view[start:start + size]  # read once by the cipher, not kept
+            chunk = view[start : start + size]  # read once by the cipher, not kept
             if self._trace_fn is not None:
                 self._trace(f"CB({self._seq})", records.counter_block(self._seq))
-                self._trace(f"MacInput head({self._seq})", records.mac_input_head(
-                    DATA, self._seq, self._offset, len(chunk), self._keys.ad))
+                self._trace(
+                    f"MacInput head({self._seq})",
+                    records.mac_input_head(
+                        DATA, self._seq, self._offset, len(chunk), self._keys.ad
+                    ),
+                )
             parts = records.seal_data_parts(self._keys, self._seq, self._offset, chunk)
             self._out.extend(parts)
             if self._trace_fn is not None:
-                self._trace("sent DATA", b"".join(parts)[frames.LENGTH_PREFIX:])
+                self._trace("sent DATA", b"".join(parts)[frames.LENGTH_PREFIX :])
             self._seq += 1
             self._offset += len(chunk)
         if not view and self.state is not State.STREAMING:
@@ -422,8 +446,9 @@ class Emitter(_Session):
         if not self._keys.verify(ACK, self._final_seq, total, self._final_tag, f[K_MAC]):
             raise RemoteProtocolError("BAD_RECORD_MAC", "ACK tag does not verify")
         if total != self._offset:
-            raise RemoteProtocolError("LENGTH_MISMATCH",
-                                      f"ACK total {total}, sent {self._offset} bytes")
+            raise RemoteProtocolError(
+                "LENGTH_MISMATCH", f"ACK total {total}, sent {self._offset} bytes"
+            )
         self._step("recv ACK")
         self._wipe_all()
         events.append(Acknowledged(total))
@@ -444,9 +469,12 @@ class Receiver(_Session):
         if f[K_VERSION] != VERSION:
             raise RemoteProtocolError("UNSUPPORTED_VERSION", f"version {f[K_VERSION]}")
         if f[K_SUITE] != self.suite.number:
-            known = "an unknown suite" if f[K_SUITE] not in SUITES else "a suite its keys are not for"
-            raise RemoteProtocolError("UNSUPPORTED_SUITE",
-                                      f"E_HELLO offers suite {f[K_SUITE]}, {known}")
+            known = (
+                "an unknown suite" if f[K_SUITE] not in SUITES else "a suite its keys are not for"
+            )
+            raise RemoteProtocolError(
+                "UNSUPPORTED_SUITE", f"E_HELLO offers suite {f[K_SUITE]}, {known}"
+            )
         suite = self.suite
         g_e = f[K_PUB]
         peer = groups.validate_public(suite, g_e)
@@ -484,7 +512,7 @@ class Receiver(_Session):
         k_e, mk_e = self._derive("K_E", th_3), self._derive("MK_E", th_3)
         self._check_mac(mk_e, th_3, c_e, mac_e, "Emitter")
         plain = symmetric.aes256_ctr(bytes(k_e), bytes(16), c_e)
-        sig_e, header = plain[:suite.sig_len], plain[suite.sig_len:]
+        sig_e, header = plain[: suite.sig_len], plain[suite.sig_len :]
         self._verify_peer("emitter", th_3, sig_e)
         self._step("recv E_AUTH")
         self._start_data_phase(ks.th_next(suite, th_3, m3), header)
@@ -514,13 +542,15 @@ class Receiver(_Session):
         """Processing of FINAL (§7.4), then composition of ACK."""
         seq, total, tag = f[K_SEQ], f[K_TOTAL], f[K_MAC]
         if seq != self._expected_seq:
-            raise RemoteProtocolError("RECORD_OUT_OF_ORDER",
-                                      f"FINAL seq {seq}, expected {self._expected_seq}")
+            raise RemoteProtocolError(
+                "RECORD_OUT_OF_ORDER", f"FINAL seq {seq}, expected {self._expected_seq}"
+            )
         if not self._keys.verify(FINAL, seq, total, b"", tag):
             raise RemoteProtocolError("BAD_RECORD_MAC", "FINAL tag does not verify")
         if total != self._offset:
-            raise RemoteProtocolError("LENGTH_MISMATCH",
-                                      f"FINAL total {total}, received {self._offset} bytes")
+            raise RemoteProtocolError(
+                "LENGTH_MISMATCH", f"FINAL total {total}, received {self._offset} bytes"
+            )
         self._step("recv FINAL")
         events.append(EndOfStream(total))
         self._send(ACK, records.ack_fields(self._keys, seq, total, tag))

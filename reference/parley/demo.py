@@ -54,7 +54,7 @@ class _BitFlipper:
                     frame = bytearray(buf[:n])
                     del buf[:n]
                     frames += 1
-                    if frames == 5:            # E_HELLO, E_AUTH, DATA 0, DATA 1, DATA 2
+                    if frames == 5:  # E_HELLO, E_AUTH, DATA 0, DATA 1, DATA 2
                         frame[n // 2] ^= 0x01  # a bit in the middle of the ciphertext
                     receiver.sendall(frame)
             receiver.shutdown(socket.SHUT_WR)
@@ -89,10 +89,16 @@ def _run_pair(own_r, pin_r, own_e, pin_e, source: str, out: str, via_flipper: bo
     target = _BitFlipper(port).port if via_flipper else port
     with open(source, "rb", buffering=0) as f:
         try:
-            result["e"] = send("127.0.0.1", target, own_e, pin_e, f,
-                               FileHeader("hello.bin", os.path.getsize(source),
-                                          "application/octet-stream"),
-                               chunk_size=CHUNK, timeouts=TIMEOUTS)
+            result["e"] = send(
+                "127.0.0.1",
+                target,
+                own_e,
+                pin_e,
+                f,
+                FileHeader("hello.bin", os.path.getsize(source), "application/octet-stream"),
+                chunk_size=CHUNK,
+                timeouts=TIMEOUTS,
+            )
         except SessionFailed as exc:
             result["e"] = exc
     thread.join()
@@ -102,6 +108,7 @@ def _run_pair(own_r, pin_r, own_e, pin_e, source: str, out: str, via_flipper: bo
 
 def _failure(exc: SessionFailed) -> str:
     from .cli import describe
+
     return describe(exc.error, exc.peer_role)
 
 
@@ -113,7 +120,9 @@ def demo(out=print) -> int:
     t_start = time.perf_counter()
     work = tempfile.mkdtemp(prefix="parley-demo-")
     try:
-        out("Parley v1 demo: two parties on this machine, real TCP over 127.0.0.1 (spec/parley.md).")
+        out(
+            "Parley v1 demo: two parties on this machine, real TCP over 127.0.0.1 (spec/parley.md)."
+        )
         out(f"Everything lives in {work} and is removed at the end.\n")
         password = secrets.token_hex(16).encode()
         pw_file = os.path.join(work, "password")
@@ -132,53 +141,70 @@ def demo(out=print) -> int:
             paths = {}
             for who in ("alice", "bob"):
                 key_path, pub_path, _ = keyfiles.write_key_pair(
-                    suite, os.path.join(work, f"{who}-{suite.alias}"), password, force=False)
+                    suite, os.path.join(work, f"{who}-{suite.alias}"), password, force=False
+                )
                 paths[who] = (key_path, pub_path)
             alice = keyfiles.load_own_key(paths["alice"][0], pw_file)
             bob = keyfiles.load_own_key(paths["bob"][0], pw_file)
             alice_pin = keyfiles.load_peer_key(paths["alice"][1])
             bob_pin = keyfiles.load_peer_key(paths["bob"][1])
-            out(f"  keys      alice (sender) {_short(keys.fingerprint(alice))}, bob (receiver) "
-                f"{_short(keys.fingerprint(bob))}: {1000 * (time.perf_counter() - t0):.0f} ms")
+            out(
+                f"  keys      alice (sender) {_short(keys.fingerprint(alice))}, bob (receiver) "
+                f"{_short(keys.fingerprint(bob))}: {1000 * (time.perf_counter() - t0):.0f} ms"
+            )
             out(f"            as with: parley keygen --suite {suite.alias} --out alice")
             inbox = os.path.join(work, f"inbox-{suite.alias}")
             os.mkdir(inbox)
-            port, sent, got = _run_pair(bob, alice_pin, alice, bob_pin, source,
-                                        inbox + os.sep, via_flipper=False)
-            out(f"  receive   bob listened on 127.0.0.1:{port}; as with: parley receive "
-                f"--listen 127.0.0.1:{port} --key bob.key --peer alice.pub --out inbox/")
-            out(f"  send      as with: parley send --connect 127.0.0.1:{port} --key alice.key "
-                f"--peer bob.pub hello.bin")
+            port, sent, got = _run_pair(
+                bob, alice_pin, alice, bob_pin, source, inbox + os.sep, via_flipper=False
+            )
+            out(
+                f"  receive   bob listened on 127.0.0.1:{port}; as with: parley receive "
+                f"--listen 127.0.0.1:{port} --key bob.key --peer alice.pub --out inbox/"
+            )
+            out(
+                f"  send      as with: parley send --connect 127.0.0.1:{port} --key alice.key "
+                f"--peer bob.pub hello.bin"
+            )
             if isinstance(sent, SessionFailed) or isinstance(got, SessionFailed):
                 out(f"  FAILED    {_failure(sent if isinstance(sent, SessionFailed) else got)}")
                 ok = False
                 continue
             records = -(-MESSAGE_SIZE // CHUNK)
             same = sent.transcript_hash == got.transcript_hash
-            out(f"  handshake E_HELLO, R_HELLO, E_AUTH (§5): both hold transcript hash "
-                f"{got.transcript_hash[:16]}… ({'equal' if same else 'DIFFERENT'})")
+            out(
+                f"  handshake E_HELLO, R_HELLO, E_AUTH (§5): both hold transcript hash "
+                f"{got.transcript_hash[:16]}… ({'equal' if same else 'DIFFERENT'})"
+            )
             with open(got.path, "rb") as f:
                 written = hashlib.sha256(f.read()).hexdigest()
-            out(f"  data      {records} DATA records + FINAL: {human_bytes(got.bytes)} in "
+            out(
+                f"  data      {records} DATA records + FINAL: {human_bytes(got.bytes)} in "
                 f"{got.seconds * 1000:.0f} ms; bob wrote {os.path.relpath(got.path, work)}, "
-                f"SHA-256 {'matches' if written == digest else 'DIFFERS'}")
+                f"SHA-256 {'matches' if written == digest else 'DIFFERS'}"
+            )
             out(f"  ack       alice: the receiver acknowledged all {sent.bytes} bytes (§7.4)")
             ok = ok and same and written == digest
             attacked = os.path.join(work, f"attacked-{suite.alias}.bin")
-            _, sent, got = _run_pair(bob, alice_pin, alice, bob_pin, source, attacked,
-                                     via_flipper=True)
+            _, sent, got = _run_pair(
+                bob, alice_pin, alice, bob_pin, source, attacked, via_flipper=True
+            )
             refused = isinstance(got, SessionFailed) and isinstance(sent, SessionFailed)
             out("  attack    a man in the middle flips one bit of DATA record 2:")
             if refused:
-                out(f"            bob:   {_failure(got)}; wrote nothing "
-                    f"({'no file' if not os.path.exists(attacked) else 'A FILE EXISTS'})")
+                out(
+                    f"            bob:   {_failure(got)}; wrote nothing "
+                    f"({'no file' if not os.path.exists(attacked) else 'A FILE EXISTS'})"
+                )
                 out(f"            alice: {_failure(sent)}")
             else:
                 out("            NOT DETECTED")
             ok = ok and refused and not os.path.exists(attacked)
             out("")
-        out(f"{'All sessions behaved as specified' if ok else 'SOMETHING WENT WRONG'} "
-            f"({time.perf_counter() - t_start:.1f} s). Next: parley --help, docs/tool.md.")
+        out(
+            f"{'All sessions behaved as specified' if ok else 'SOMETHING WENT WRONG'} "
+            f"({time.perf_counter() - t_start:.1f} s). Next: parley --help, docs/tool.md."
+        )
         return 0 if ok else 1
     except (ParleyError, OSError) as exc:
         out(f"demo failed: {exc}")

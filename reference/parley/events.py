@@ -14,8 +14,8 @@ class HandshakeComplete(Event):
     """The handshake verified (§5.4): keys are confirmed, the peer is authenticated."""
 
     suite: int
-    transcript_hash: bytes     # TH_4 (§5.6)
-    peer_identity: bytes       # ID of the peer (§5.5)
+    transcript_hash: bytes  # TH_4 (§5.6)
+    peer_identity: bytes  # ID of the peer (§5.5)
     app_header: bytes = field(repr=False)  # §7.1; empty for the Emitter's own event
 
 

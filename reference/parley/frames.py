@@ -13,8 +13,15 @@ from .errors import RemoteProtocolError
 
 # §4.3: message type numbers.
 E_HELLO, R_HELLO, E_AUTH, DATA, FINAL, ACK, ABORT = 1, 2, 3, 4, 5, 6, 7
-TYPE_NAMES = {E_HELLO: "E_HELLO", R_HELLO: "R_HELLO", E_AUTH: "E_AUTH", DATA: "DATA",
-              FINAL: "FINAL", ACK: "ACK", ABORT: "ABORT"}
+TYPE_NAMES = {
+    E_HELLO: "E_HELLO",
+    R_HELLO: "R_HELLO",
+    E_AUTH: "E_AUTH",
+    DATA: "DATA",
+    FINAL: "FINAL",
+    ACK: "ACK",
+    ABORT: "ABORT",
+}
 TYPE_NUMBERS = {v: k for k, v in TYPE_NAMES.items()}
 
 # §4.3: field keys.
@@ -50,8 +57,8 @@ class FrameReader:
     """
 
     def __init__(self) -> None:
-        self._buf = bytearray()        # the start of an incomplete frame (owned)
-        self._view = memoryview(b"")   # fed bytes not yet consumed (borrowed)
+        self._buf = bytearray()  # the start of an incomplete frame (owned)
+        self._view = memoryview(b"")  # fed bytes not yet consumed (borrowed)
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         self.release()
@@ -113,7 +120,8 @@ class FrameReader:
         n = int.from_bytes(prefix[:LENGTH_PREFIX], "big")
         if n > limit:
             raise RemoteProtocolError(
-                "FRAME_TOO_LARGE", f"declared frame length {n} exceeds the limit {limit}")
+                "FRAME_TOO_LARGE", f"declared frame length {n} exceeds the limit {limit}"
+            )
         if n == 0:
             raise RemoteProtocolError("DECODE_ERROR", "empty frame body")
         return n
@@ -136,7 +144,7 @@ def split_frames(stream: bytes) -> list[bytes]:
     """
     out, i = [], 0
     while i < len(stream):
-        end = i + LENGTH_PREFIX + int.from_bytes(stream[i:i + LENGTH_PREFIX], "big")
+        end = i + LENGTH_PREFIX + int.from_bytes(stream[i : i + LENGTH_PREFIX], "big")
         if end > len(stream):
             raise ValueError("the stream does not end on a frame boundary")
         out.append(stream[i:end])
@@ -168,7 +176,9 @@ def message_type(item: object) -> int:
         raise RemoteProtocolError("SCHEMA_VIOLATION", "frame body is not a CBOR map")
     mtype = item.get(K_TYPE)
     if not _is_uint(mtype):
-        raise RemoteProtocolError("SCHEMA_VIOLATION", "frame body has no unsigned message type (key 0)")
+        raise RemoteProtocolError(
+            "SCHEMA_VIOLATION", "frame body has no unsigned message type (key 0)"
+        )
     return mtype
 
 
@@ -190,7 +200,8 @@ def check_schema(mtype: int, item: dict) -> dict[int, object]:
             raise RemoteProtocolError("SCHEMA_VIOLATION", f"{name} key {key} must be a bstr")
         elif kind != BSTR and len(value) != kind:
             raise RemoteProtocolError(
-                "SCHEMA_VIOLATION", f"{name} key {key} must have {kind} bytes, has {len(value)}")
+                "SCHEMA_VIOLATION", f"{name} key {key} must have {kind} bytes, has {len(value)}"
+            )
     return item
 
 

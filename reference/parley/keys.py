@@ -39,14 +39,16 @@ from .primitives.der import DERError
 from .primitives.symmetric import hash_
 from .suites import SUITE_1, SUITE_2, SUITES, Suite
 
-_NEEDS = ("Parley needs a DSA key with a 2048-bit p and a 256-bit q (suite 1, "
-          f"{SUITE_1.name}) or an EC key on P-384 (suite 2, {SUITE_2.name})")
+_NEEDS = (
+    "Parley needs a DSA key with a 2048-bit p and a 256-bit q (suite 1, "
+    f"{SUITE_1.name}) or an EC key on P-384 (suite 2, {SUITE_2.name})"
+)
 
-_PEM_BLOCK = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n(.*?)-----END \1-----", re.DOTALL)
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----[ \t]*\r?\n(.*?)-----END \1-----", re.DOTALL)
 
 
 # --------------------------------------------------------------------------- keys
+
 
 @dataclass(frozen=True, repr=False)
 class LongTermPublicKey:
@@ -96,8 +98,9 @@ class LongTermPrivateKey:
     @property
     def public(self) -> LongTermPublicKey:
         """The matching public key."""
-        return LongTermPublicKey(self.suite, self.spki_der, self.identity,
-                                 keyfile.public_of(self.handle))
+        return LongTermPublicKey(
+            self.suite, self.spki_der, self.identity, keyfile.public_of(self.handle)
+        )
 
     def sign(self, message: bytes, *, deterministic: bool = False) -> bytes:
         """The fixed-length signature r || s of ``message`` (§3.3).
@@ -105,8 +108,9 @@ class LongTermPrivateKey:
         ``deterministic`` selects RFC 6979 nonces (test vectors); use
         :func:`parley.primitives.signatures.sign` directly to also get k.
         """
-        sig, _k = signatures.sign(self.handle, message, suite_number=self.suite.number,
-                                  deterministic=deterministic)
+        sig, _k = signatures.sign(
+            self.handle, message, suite_number=self.suite.number, deterministic=deterministic
+        )
         return sig
 
     @property
@@ -119,10 +123,13 @@ class LongTermPrivateKey:
         return keyfile.group_order(self.handle)
 
     def __repr__(self) -> str:
-        return f"LongTermPrivateKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
+        return (
+            f"LongTermPrivateKey(suite={self.suite.name}, identity={self.identity.hex()[:16]}...)"
+        )
 
 
 # ------------------------------------------------------------------ classification
+
 
 def _suite_of(handle: object) -> Suite:
     return SUITES[keyfile.suite_number(handle)]  # type: ignore[arg-type]
@@ -130,9 +137,11 @@ def _suite_of(handle: object) -> Suite:
 
 def _check_expected(suite: Suite, expect_suite: Suite | None) -> None:
     if expect_suite is not None and suite.number != expect_suite.number:
-        raise KeyFileError("KEY_SUITE_MISMATCH",
-                           f"the key is for suite {suite.number} ({suite.name}), "
-                           f"but suite {expect_suite.number} ({expect_suite.name}) is required")
+        raise KeyFileError(
+            "KEY_SUITE_MISMATCH",
+            f"the key is for suite {suite.number} ({suite.name}), "
+            f"but suite {expect_suite.number} ({expect_suite.name}) is required",
+        )
 
 
 def _wrap_private(handle: keyfile.PrivateHandle) -> LongTermPrivateKey:
@@ -159,10 +168,13 @@ def _load(loader, der: bytes, what: str, *, decrypted: bool = False):
     try:
         return loader(der)
     except keyfile.Unsupported as exc:
-        raise KeyFileError("KEY_SUITE_MISMATCH", f"the key is {exc.description}; {_NEEDS}") from None
+        raise KeyFileError(
+            "KEY_SUITE_MISMATCH", f"the key is {exc.description}; {_NEEDS}"
+        ) from None
     except dsa.InvalidKey as exc:
-        raise KeyFileError("KEY_FILE_INVALID",
-                           f"the DSA key's numbers are inconsistent ({exc.reason})") from None
+        raise KeyFileError(
+            "KEY_FILE_INVALID", f"the DSA key's numbers are inconsistent ({exc.reason})"
+        ) from None
     except keyfile.Malformed as exc:
         if decrypted:
             raise KeyFileError("KEY_PASSWORD_WRONG", _WRONG_PASSWORD) from None
@@ -170,6 +182,7 @@ def _load(loader, der: bytes, what: str, *, decrypted: bool = False):
 
 
 # ------------------------------------------------------------------------- PEM
+
 
 def _pem_blocks(pem: bytes) -> list[tuple[str, bytes]]:
     """(label, base64 body) of each PEM block (RFC 7468); body not decoded yet."""
@@ -181,8 +194,10 @@ def _pem_blocks(pem: bytes) -> list[tuple[str, bytes]]:
         raise KeyFileError("KEY_FILE_INVALID", "the key file content is not bytes") from None
     blocks = [(m.group(1).decode("ascii"), m.group(2)) for m in _PEM_BLOCK.finditer(data)]
     if not blocks:
-        raise KeyFileError("KEY_FILE_INVALID",
-                           "not a PEM key file (no '-----BEGIN ...-----' / '-----END ...-----' block)")
+        raise KeyFileError(
+            "KEY_FILE_INVALID",
+            "not a PEM key file (no '-----BEGIN ...-----' / '-----END ...-----' block)",
+        )
     return blocks
 
 
@@ -190,15 +205,17 @@ def _decode_body(label: str, body: bytes) -> bytes:
     try:
         der = base64.b64decode(b"".join(body.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise KeyFileError("KEY_FILE_INVALID",
-                           f"the '{label}' PEM block is not valid base64") from None
+        raise KeyFileError(
+            "KEY_FILE_INVALID", f"the '{label}' PEM block is not valid base64"
+        ) from None
     if not der:
         raise KeyFileError("KEY_FILE_INVALID", f"the '{label}' PEM block is empty")
     return der
 
 
-def _only_block(blocks: list[tuple[str, bytes]], wanted: tuple[str, ...],
-                what: str, hint: str) -> tuple[str, bytes]:
+def _only_block(
+    blocks: list[tuple[str, bytes]], wanted: tuple[str, ...], what: str, hint: str
+) -> tuple[str, bytes]:
     mine = [b for b in blocks if b[0] in wanted]
     if len(mine) > 1:
         raise KeyFileError("KEY_FILE_INVALID", f"the file holds more than one {what}")
@@ -208,8 +225,9 @@ def _only_block(blocks: list[tuple[str, bytes]], wanted: tuple[str, ...],
     raise KeyFileError("KEY_FILE_INVALID", f"no {what} in the file (found: {found}); {hint}")
 
 
-def load_private_key(pem: bytes, password: bytes | None, *,
-                     expect_suite: Suite | None = None) -> LongTermPrivateKey:
+def load_private_key(
+    pem: bytes, password: bytes | None, *, expect_suite: Suite | None = None
+) -> LongTermPrivateKey:
     """Load a PKCS#8 PEM private key, encrypted or not (§12).
 
     ``password`` is needed for an encrypted file and ignored for a plain one.
@@ -224,29 +242,39 @@ def load_private_key(pem: bytes, password: bytes | None, *,
                 "KEY_FILE_INVALID",
                 f"the file holds a '{legacy[0]}' block, a legacy (non-PKCS#8) format; "
                 "convert it with 'openssl pkey -in OLD.pem -out NEW.pem' "
-                "(add '-aes-256-cbc' to encrypt it)")
+                "(add '-aes-256-cbc' to encrypt it)",
+            )
         if "PUBLIC KEY" in labels:
-            raise KeyFileError("KEY_FILE_INVALID",
-                               "the file holds a public key; a private key is needed here")
-    label, body = _only_block(blocks, ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"), "private key",
-                              "expected a PKCS#8 key as written by 'openssl genpkey'")
+            raise KeyFileError(
+                "KEY_FILE_INVALID", "the file holds a public key; a private key is needed here"
+            )
+    label, body = _only_block(
+        blocks,
+        ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"),
+        "private key",
+        "expected a PKCS#8 key as written by 'openssl genpkey'",
+    )
     der = _decode_body(label, body)
     encrypted = label == "ENCRYPTED PRIVATE KEY"
     if encrypted and not password:
-        raise KeyFileError("KEY_PASSWORD_WRONG",
-                           "the private key file is encrypted and no password was given")
+        raise KeyFileError(
+            "KEY_PASSWORD_WRONG", "the private key file is encrypted and no password was given"
+        )
     if password is not None and not isinstance(password, (bytes, bytearray, memoryview)):
         raise TypeError("password must be bytes or None")
     if encrypted:
         try:
             der = pbes2.decrypt_pkcs8(der, bytes(password))
         except pbes2.UnsupportedScheme as exc:
-            raise KeyFileError("KEY_FILE_INVALID",
-                               f"the private key is encrypted with an unsupported scheme ({exc}); "
-                               "re-encrypt it with 'openssl pkey -aes-256-cbc'") from None
+            raise KeyFileError(
+                "KEY_FILE_INVALID",
+                f"the private key is encrypted with an unsupported scheme ({exc}); "
+                "re-encrypt it with 'openssl pkey -aes-256-cbc'",
+            ) from None
         except DERError as exc:
-            raise KeyFileError("KEY_FILE_INVALID",
-                               f"not a valid encrypted PKCS#8 private key ({exc})") from None
+            raise KeyFileError(
+                "KEY_FILE_INVALID", f"not a valid encrypted PKCS#8 private key ({exc})"
+            ) from None
         except pbes2.DecryptionFailed:
             raise KeyFileError("KEY_PASSWORD_WRONG", _WRONG_PASSWORD) from None
     handle = _load(keyfile.load_private, der, "PKCS#8 private key", decrypted=encrypted)
@@ -263,12 +291,18 @@ def load_public_key(pem: bytes, *, expect_suite: Suite | None = None) -> LongTer
     blocks = _pem_blocks(pem)
     labels = {label for label, _ in blocks}
     if "PUBLIC KEY" not in labels and any(label.endswith("PRIVATE KEY") for label in labels):
-        raise KeyFileError("KEY_FILE_INVALID",
-                           "the file holds a private key; give the public key "
-                           "('openssl pkey -in KEY.pem -pubout -out PUB.pem')")
-    label, body = _only_block(blocks, ("PUBLIC KEY",), "public key",
-                              "expected a SubjectPublicKeyInfo key ('BEGIN PUBLIC KEY') "
-                              "as written by 'openssl pkey -pubout'")
+        raise KeyFileError(
+            "KEY_FILE_INVALID",
+            "the file holds a private key; give the public key "
+            "('openssl pkey -in KEY.pem -pubout -out PUB.pem')",
+        )
+    label, body = _only_block(
+        blocks,
+        ("PUBLIC KEY",),
+        "public key",
+        "expected a SubjectPublicKeyInfo key ('BEGIN PUBLIC KEY') "
+        "as written by 'openssl pkey -pubout'",
+    )
     der = _decode_body(label, body)
     handle = _load(keyfile.load_public, der, "SubjectPublicKeyInfo public key")
     key = _wrap_public(handle)
@@ -277,6 +311,7 @@ def load_public_key(pem: bytes, *, expect_suite: Suite | None = None) -> LongTer
 
 
 # ------------------------------------------------------------- generation, output
+
 
 def generate_private_key(suite: Suite) -> LongTermPrivateKey:
     """A fresh long-term key for ``suite`` (§12)."""
@@ -287,8 +322,9 @@ def generate_private_key(suite: Suite) -> LongTermPrivateKey:
     return key
 
 
-def private_key_from_scalar(suite: Suite, scalar: int,
-                            dsa_params: tuple[int, int, int] | None = None) -> LongTermPrivateKey:
+def private_key_from_scalar(
+    suite: Suite, scalar: int, dsa_params: tuple[int, int, int] | None = None
+) -> LongTermPrivateKey:
     """The key with the given secret (x under ``dsa_params`` = (p, q, g) for suite 1, d for
     suite 2): fixed keys for test vectors and tests, never for real use (§12)."""
     params = dsa.Parameters(*dsa_params) if dsa_params is not None else None
@@ -301,8 +337,9 @@ def private_key_from_scalar(suite: Suite, scalar: int,
 KDF_ITERATIONS = 600_000  # PBKDF2-HMAC-SHA256 rounds for new key files (§12)
 
 
-def private_key_pem(key: LongTermPrivateKey, password: bytes | None, *,
-                    iterations: int = KDF_ITERATIONS) -> bytes:
+def private_key_pem(
+    key: LongTermPrivateKey, password: bytes | None, *, iterations: int = KDF_ITERATIONS
+) -> bytes:
     """PKCS#8 PEM of ``key``; with a password, PBES2 with PBKDF2-HMAC-SHA256 (``iterations``
     rounds) and AES-256-CBC (§12), which OpenSSL reads."""
     der = keyfile.pkcs8_der(key.handle)
@@ -310,16 +347,20 @@ def private_key_pem(key: LongTermPrivateKey, password: bytes | None, *,
         return _pem("PRIVATE KEY", der)
     if not password:
         raise ValueError("the password must not be empty (use None for no encryption)")
-    enc = pbes2.encrypt_pkcs8(der, bytes(password), salt=os.urandom(16), iv=os.urandom(16),
-                              iterations=iterations)
+    enc = pbes2.encrypt_pkcs8(
+        der, bytes(password), salt=os.urandom(16), iv=os.urandom(16), iterations=iterations
+    )
     return _pem("ENCRYPTED PRIVATE KEY", enc)
 
 
 def _pem(label: str, der: bytes) -> bytes:
     b64 = base64.encodebytes(der).replace(b"\n", b"")
-    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
-    return (f"-----BEGIN {label}-----\n".encode() + b"\n".join(lines)
-            + f"\n-----END {label}-----\n".encode())
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
+    return (
+        f"-----BEGIN {label}-----\n".encode()
+        + b"\n".join(lines)
+        + f"\n-----END {label}-----\n".encode()
+    )
 
 
 def public_key_pem(key: LongTermPublicKey | LongTermPrivateKey) -> bytes:
@@ -333,7 +374,13 @@ def fingerprint(pub: LongTermPublicKey | LongTermPrivateKey) -> str:
 
 
 __all__ = [
-    "LongTermPublicKey", "LongTermPrivateKey",
-    "load_private_key", "load_public_key", "generate_private_key", "private_key_from_scalar",
-    "private_key_pem", "public_key_pem", "fingerprint",
+    "LongTermPublicKey",
+    "LongTermPrivateKey",
+    "load_private_key",
+    "load_public_key",
+    "generate_private_key",
+    "private_key_from_scalar",
+    "private_key_pem",
+    "public_key_pem",
+    "fingerprint",
 ]

@@ -50,7 +50,9 @@ def derive(suite: Suite, prk: bytearray, name: str, context: bytes) -> bytearray
     """One key of the table in §6, by its spec name (``K_R``, ``MK_data``...)."""
     label, length = KEYS[name]
     length = suite.hash_len if length is None else length
-    okm = symmetric.hkdf_expand(suite.hash_name, bytes(prk), kdf_info(label, context, length), length)
+    okm = symmetric.hkdf_expand(
+        suite.hash_name, bytes(prk), kdf_info(label, context, length), length
+    )
     return bytearray(okm)
 
 

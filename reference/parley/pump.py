@@ -21,17 +21,19 @@ def whole(data: bytes) -> Iterator[bytes]:
 
 def byte_by_byte(data: bytes) -> Iterator[bytes]:
     for i in range(len(data)):
-        yield data[i:i + 1]
+        yield data[i : i + 1]
 
 
 def random_splits(rng) -> Splitter:
     """Split into pieces of random size (rng: a ``random.Random``)."""
+
     def split(data: bytes) -> Iterator[bytes]:
         i = 0
         while i < len(data):
             n = rng.randint(1, max(1, min(len(data) - i, rng.choice((1, 7, 100, 5000, 1 << 17)))))
-            yield data[i:i + n]
+            yield data[i : i + n]
             i += n
+
     return split
 
 
@@ -42,8 +44,9 @@ def deliver(dst, data: bytes, split: Splitter) -> list[Event]:
     return events
 
 
-def run_session(emitter: Emitter, receiver: Receiver, message: bytes,
-                split: Splitter = whole) -> dict:
+def run_session(
+    emitter: Emitter, receiver: Receiver, message: bytes, split: Splitter = whole
+) -> dict:
     """One complete session; returns what each side observed.  Errors propagate."""
     emitter.start()
     r_events = deliver(receiver, emitter.data_to_send(), split)

@@ -14,8 +14,8 @@ from .errors import RemoteProtocolError
 from .frames import ACK, DATA, FINAL, K_CT, K_MAC, K_SEQ, K_TOTAL, K_TYPE, LENGTH_PREFIX
 from .primitives import symmetric
 
-MAX_CHUNK = 1 << 18          # §10: DATA plaintext
-TAG_LEN = 32                 # HMAC-SHA-256, untruncated
+MAX_CHUNK = 1 << 18  # §10: DATA plaintext
+TAG_LEN = 32  # HMAC-SHA-256, untruncated
 _ZERO8 = bytes(8)
 
 
@@ -26,8 +26,13 @@ def counter_block(seq: int) -> bytes:
 
 def mac_input_head(rtype: int, seq: int, count: int, body_len: int, ad: bytes) -> bytes:
     """MacInput(type, seq, count, body) without its body: u8 ‖ u64 ‖ u64 ‖ u64 ‖ AD  (§7.1)."""
-    return (rtype.to_bytes(1, "big") + seq.to_bytes(8, "big") + count.to_bytes(8, "big")
-            + body_len.to_bytes(8, "big") + ad)
+    return (
+        rtype.to_bytes(1, "big")
+        + seq.to_bytes(8, "big")
+        + count.to_bytes(8, "big")
+        + body_len.to_bytes(8, "big")
+        + ad
+    )
 
 
 class RecordKeys:
@@ -141,9 +146,14 @@ def parse_data_body(body) -> dict[int, object] | None:
         if length < smallest:
             return None
     ct_end = pos + length
-    p = ct_end + 3 + TAG_LEN          # the seq key
-    if p + 2 > n or body[ct_end] != K_MAC or body[ct_end + 1] != 0x58 \
-            or body[ct_end + 2] != TAG_LEN or body[p] != K_SEQ:
+    p = ct_end + 3 + TAG_LEN  # the seq key
+    if (
+        p + 2 > n
+        or body[ct_end] != K_MAC
+        or body[ct_end + 1] != 0x58
+        or body[ct_end + 2] != TAG_LEN
+        or body[p] != K_SEQ
+    ):
         return None
     head = body[p + 1]
     if head < 24:
@@ -153,12 +163,12 @@ def parse_data_body(body) -> dict[int, object] | None:
         end = p + 2 + width
         if not width or end > n:
             return None
-        seq = int.from_bytes(body[p + 2:end], "big")
+        seq = int.from_bytes(body[p + 2 : end], "big")
         if seq < smallest:
             return None
     if end != n:
         return None
-    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: bytes(body[ct_end + 3:p]), K_SEQ: seq}
+    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: bytes(body[ct_end + 3 : p]), K_SEQ: seq}
 
 
 def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) -> bytes:
@@ -167,7 +177,9 @@ def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) ->
     if not ct:
         raise RemoteProtocolError("SCHEMA_VIOLATION", "DATA record with empty ciphertext")
     if len(ct) > MAX_CHUNK:
-        raise RemoteProtocolError("LIMIT_EXCEEDED", f"DATA record of {len(ct)} bytes exceeds 262144")
+        raise RemoteProtocolError(
+            "LIMIT_EXCEEDED", f"DATA record of {len(ct)} bytes exceeds 262144"
+        )
     if seq != expected_seq:
         raise RemoteProtocolError("RECORD_OUT_OF_ORDER", f"DATA seq {seq}, expected {expected_seq}")
     if not keys.verify(DATA, seq, offset, ct, tag):

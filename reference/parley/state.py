@@ -70,8 +70,9 @@ def next_state(role: Role, state: State, event: str) -> tuple[State, str | None]
 
 def legal_messages(role: Role, state: State) -> frozenset[str]:
     """Message types that may arrive in ``state`` (the "recv X" events)."""
-    names = {ev[5:] for (r, s, ev) in TRANSITIONS if r is role and s is state
-             and ev.startswith("recv ")}
+    names = {
+        ev[5:] for (r, s, ev) in TRANSITIONS if r is role and s is state and ev.startswith("recv ")
+    }
     if state not in TERMINAL:
         names |= {ev[5:] for ev in GLOBAL_ROWS if ev.startswith("recv ")}
     return frozenset(names)
@@ -98,6 +99,8 @@ def diagram() -> str:
             if r is role:
                 out = f" / sends {sends}" if sends and event.startswith("recv") else ""
                 lines.append(f"  {state.value:<13} --{event}{out}--> {nxt.value}")
-        lines.append("  (any state but DONE, FAILED) --error / sends ABORT, recv ABORT, "
-                     "end of transport--> FAILED")
+        lines.append(
+            "  (any state but DONE, FAILED) --error / sends ABORT, recv ABORT, "
+            "end of transport--> FAILED"
+        )
     return "\n".join(lines)

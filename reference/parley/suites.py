@@ -15,16 +15,16 @@ class Suite:
 
     number: int
     name: str
-    alias: str            # short name for command lines ("dh", "ec")
-    group: str            # key-agreement group (§3.2)
-    signature: str        # signature algorithm (§3.3)
-    hash_name: str        # H: transcript hash, HKDF hash, handshake MACs, signature hash
-    hash_len: int         # Hlen, in bytes
-    element_len: int      # encoded ephemeral public value (§3.4)
+    alias: str  # short name for command lines ("dh", "ec")
+    group: str  # key-agreement group (§3.2)
+    signature: str  # signature algorithm (§3.3)
+    hash_name: str  # H: transcript hash, HKDF hash, handshake MACs, signature hash
+    hash_len: int  # Hlen, in bytes
+    element_len: int  # encoded ephemeral public value (§3.4)
     shared_secret_len: int  # encoded DH output Z (§3.4)
-    eph_secret_len: int   # injected ephemeral secret (§3.4)
-    sig_len: int          # fixed-length signature r || s (§3.3)
-    scalar_len: int       # length of r and of s
+    eph_secret_len: int  # injected ephemeral secret (§3.4)
+    sig_len: int  # fixed-length signature r || s (§3.3)
+    scalar_len: int  # length of r and of s
 
 
 SUITE_1 = Suite(
@@ -60,9 +60,9 @@ SUITE_2 = Suite(
 SUITES: dict[int, Suite] = {s.number: s for s in (SUITE_1, SUITE_2)}
 
 # The record layer (§7) is the same in both suites.
-RECORD_ENC_KEY_LEN = 32   # AES-256
-RECORD_MAC_KEY_LEN = 32   # HMAC-SHA-256 key
-RECORD_TAG_LEN = 32       # HMAC-SHA-256 output, untruncated
+RECORD_ENC_KEY_LEN = 32  # AES-256
+RECORD_MAC_KEY_LEN = 32  # HMAC-SHA-256 key
+RECORD_TAG_LEN = 32  # HMAC-SHA-256 output, untruncated
 
 
 def by_name(text: str) -> Suite:
@@ -71,5 +71,7 @@ def by_name(text: str) -> Suite:
     for s in SUITES.values():
         if t in (str(s.number), s.name.lower(), s.alias):
             return s
-    raise ValueError(f"unknown suite {text!r}; expected one of "
-                     + ", ".join(f"{s.name} ({s.alias})" for s in SUITES.values()))
+    raise ValueError(
+        f"unknown suite {text!r}; expected one of "
+        + ", ".join(f"{s.name} ({s.alias})" for s in SUITES.values())
+    )

@@ -39,21 +39,26 @@ class Fault:
     name: str
     description: str
     apply: Callable[[], None]
-    intended: tuple[str, ...]               # case-id globs that must not pass
-    outcome: tuple[str, ...] = ("FAIL",)    # the outcomes those cases must have
-    controls: tuple[str, ...] = ()          # case ids that must still pass
-    timeout: float | None = None            # per-reply timeout for the run (hang faults)
+    intended: tuple[str, ...]  # case-id globs that must not pass
+    outcome: tuple[str, ...] = ("FAIL",)  # the outcomes those cases must have
+    controls: tuple[str, ...] = ()  # case ids that must still pass
+    timeout: float | None = None  # per-reply timeout for the run (hang faults)
 
 
 FAULTS: dict[str, Fault] = {}
-POSITIVE = ("live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame")
+POSITIVE = (
+    "live/receiver/suite1/session/frame-by-frame",
+    "live/emitter/suite2/session/frame-by-frame",
+)
 
 
 def fault(name, description, intended, **kw):
     def register(fn):
-        FAULTS[name] = Fault(name, description, fn, tuple(intended),
-                             controls=kw.pop("controls", POSITIVE), **kw)
+        FAULTS[name] = Fault(
+            name, description, fn, tuple(intended), controls=kw.pop("controls", POSITIVE), **kw
+        )
         return fn
+
     return register
 
 
@@ -65,13 +70,18 @@ def _pow_exchange() -> None:
         if suite.number == 1:
             return bytearray(pow(peer, secret, ffdh.P).to_bytes(256, "big"))
         return original(suite, secret, peer)
+
     groups.exchange = exchange
 
 
 # -- §3.4: public values ---------------------------------------------------------------
 
-@fault("accepts-y-1", "suite 1: the range check is 0 < Y < p - 1, so Y = 1 (order 1) passes",
-       ["live/*/suite1/*-public-value-one/*", "vector/negative/suite1/tc1053-*"])
+
+@fault(
+    "accepts-y-1",
+    "suite 1: the range check is 0 < Y < p - 1, so Y = 1 (order 1) passes",
+    ["live/*/suite1/*-public-value-one/*", "vector/negative/suite1/tc1053-*"],
+)
 def _accepts_y_1():
     original = ffdh.decode_public
 
@@ -79,13 +89,20 @@ def _accepts_y_1():
         if len(data) == 256 and int.from_bytes(data, "big") == 1:
             return 1
         return original(data)
+
     ffdh.decode_public = decode_public
     _pow_exchange()
 
 
-@fault("no-subgroup-check", "suite 1: checks 1 < Y < p - 1 but not Y^q = 1 (accepts order 2q)",
-       ["live/*/suite1/*-public-value-order-2q/*", "vector/negative/suite1/tc1058-*",
-        "vector/negative/suite1/tc1059-*"])
+@fault(
+    "no-subgroup-check",
+    "suite 1: checks 1 < Y < p - 1 but not Y^q = 1 (accepts order 2q)",
+    [
+        "live/*/suite1/*-public-value-order-2q/*",
+        "vector/negative/suite1/tc1058-*",
+        "vector/negative/suite1/tc1059-*",
+    ],
+)
 def _no_subgroup_check():
     def decode_public(data):
         if len(data) != 256:
@@ -94,14 +111,19 @@ def _no_subgroup_check():
         if not 1 < y < ffdh.P - 1:
             raise InvalidElement("range")
         return y
+
     ffdh.decode_public = decode_public
     _pow_exchange()
 
 
-@fault("accepts-compressed-points", "suite 2: compressed points (0x02/0x03) are decompressed "
-       "and used", ["live/*/suite2/*-public-value-compressed/*"])
+@fault(
+    "accepts-compressed-points",
+    "suite 2: compressed points (0x02/0x03) are decompressed and used",
+    ["live/*/suite2/*-public-value-compressed/*"],
+)
 def _accepts_compressed():
     from cryptography.hazmat.primitives.asymmetric import ec
+
     original = p384.decode_public
 
     def decode_public(data):
@@ -111,14 +133,18 @@ def _accepts_compressed():
             except ValueError:
                 raise InvalidElement("curve") from None
         return original(data)
+
     p384.decode_public = decode_public
 
 
-@fault("accepts-off-curve-points", "suite 2: no curve-equation check (an invalid-curve point is "
-       "used as is)", ["live/*/suite2/*-public-value-off-curve/*",
-                       "live/*/suite2/*-public-value-zero-point/*"])
+@fault(
+    "accepts-off-curve-points",
+    "suite 2: no curve-equation check (an invalid-curve point is used as is)",
+    ["live/*/suite2/*-public-value-off-curve/*", "live/*/suite2/*-public-value-zero-point/*"],
+)
 def _accepts_off_curve():
     from cryptography.hazmat.primitives.asymmetric import ec
+
     original = p384.decode_public
     # Stand-in for "computes with the bad point anyway": continue with some valid point.
     stand_in = ec.derive_private_key(7, ec.SECP384R1()).public_key()
@@ -130,38 +156,62 @@ def _accepts_off_curve():
             if exc.reason == "curve":
                 return stand_in
             raise
+
     p384.decode_public = decode_public
 
 
 # -- §5.5: signatures --------------------------------------------------------------------
 
-@fault("skips-signature-check", "the peer's signature is never verified",
-       ["live/*/*/*-signature-flip/*", "live/*/*/*-wrong-role-label/*", "live/*/*/*-zero-r/*",
-        "live/*/*/*-r-equals-q/*", "live/*/*/*-signed-by-other-key/*",
-        "vector/negative/suite*/tc*085-*", "vector/negative/suite*/tc*097-*"])
+
+@fault(
+    "skips-signature-check",
+    "the peer's signature is never verified",
+    [
+        "live/*/*/*-signature-flip/*",
+        "live/*/*/*-wrong-role-label/*",
+        "live/*/*/*-zero-r/*",
+        "live/*/*/*-r-equals-q/*",
+        "live/*/*/*-signed-by-other-key/*",
+        "vector/negative/suite*/tc*085-*",
+        "vector/negative/suite*/tc*097-*",
+    ],
+)
 def _skips_signature_check():
     signatures.verify = lambda *a, **k: True
 
 
-@fault("accepts-known-keys", "accepts a signature by any key of its trust store (the suite's "
-       "test keys), not only by the pinned key",
-       ["live/*/*/*-signed-by-other-key/*"])
+@fault(
+    "accepts-known-keys",
+    "accepts a signature by any key of its trust store (the suite's "
+    "test keys), not only by the pinned key",
+    ["live/*/*/*-signed-by-other-key/*"],
+)
 def _accepts_known_keys():
     from parley_conformance.peer import fixed_keyset
+
     original = signatures.verify
 
     def verify(public_key, message, sig, *, suite_number):
         if original(public_key, message, sig, suite_number=suite_number):
             return True
         keys = fixed_keyset(suite_number)
-        return any(original(keys.key(n).public.handle, message, sig, suite_number=suite_number)
-                   for n in ("emitter", "receiver", "other"))
+        return any(
+            original(keys.key(n).public.handle, message, sig, suite_number=suite_number)
+            for n in ("emitter", "receiver", "other")
+        )
+
     signatures.verify = verify
 
 
-@fault("ignores-role-in-signature", "verifies the signature under either role label",
-       ["live/*/*/*-wrong-role-label/*", "vector/negative/suite*/tc*093-*",
-        "vector/negative/suite*/tc*101-*"])
+@fault(
+    "ignores-role-in-signature",
+    "verifies the signature under either role label",
+    [
+        "live/*/*/*-wrong-role-label/*",
+        "vector/negative/suite*/tc*093-*",
+        "vector/negative/suite*/tc*101-*",
+    ],
+)
 def _ignores_role():
     original = _Session._verify_peer
 
@@ -171,15 +221,23 @@ def _ignores_role():
         except Exception:  # noqa: BLE001 - the fault: retry with the other role on any failure
             other = "receiver" if role == "emitter" else "emitter"
             original(self, other, th, sig)
+
     _Session._verify_peer = _verify_peer
 
 
-@fault("header-before-signature", "the Receiver reports the handshake complete (releasing the "
-       "application header) before the Emitter's signature verifies",
-       ["live/receiver/*/e-auth-signature-flip/*", "live/receiver/*/e-auth-wrong-role-label/*",
-        "vector/negative/suite*/tc*097-*"])
+@fault(
+    "header-before-signature",
+    "the Receiver reports the handshake complete (releasing the "
+    "application header) before the Emitter's signature verifies",
+    [
+        "live/receiver/*/e-auth-signature-flip/*",
+        "live/receiver/*/e-auth-wrong-role-label/*",
+        "vector/negative/suite*/tc*097-*",
+    ],
+)
 def _header_before_signature():
     from parley.events import HandshakeComplete
+
     original = Receiver._on_e_auth
 
     def _on_e_auth(self, body, f, events):
@@ -187,40 +245,66 @@ def _header_before_signature():
             original(self, body, f, events)
         except Exception as exc:
             if getattr(exc, "error", None) is not None and exc.error.name == "BAD_SIGNATURE":
-                events.append(HandshakeComplete(self.suite.number, bytes(self.suite.hash_len),
-                                                self.id_e, b""))
+                events.append(
+                    HandshakeComplete(self.suite.number, bytes(self.suite.hash_len), self.id_e, b"")
+                )
             raise
+
     Receiver._on_e_auth = _on_e_auth
 
 
 # -- §7: records -------------------------------------------------------------------------
 
-@fault("mac-omits-record-type", "the record MAC input leaves out the type byte",
-       ["live/receiver/*/session/*", "live/emitter/*/session/*", "vector/positive/*/*/receiver",
-        "vector/positive/*/*/emitter"], controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+
+@fault(
+    "mac-omits-record-type",
+    "the record MAC input leaves out the type byte",
+    [
+        "live/receiver/*/session/*",
+        "live/emitter/*/session/*",
+        "vector/positive/*/*/receiver",
+        "vector/positive/*/*/emitter",
+    ],
+    controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",),
+)
 def _mac_omits_type():
     original = records.mac_input_head
 
     def mac_input_head(rtype, seq, count, body_len, ad):
         return original(rtype, seq, count, body_len, ad)[1:]
+
     records.mac_input_head = mac_input_head
 
 
-@fault("no-seq-check", "DATA records are MACed with their own seq, never compared with the "
-       "expected one", ["live/receiver/*/record-replay/*", "live/receiver/*/record-reorder/*",
-                        "live/receiver/*/record-drop/*", "vector/negative/suite*/tc*108-*",
-                        "vector/negative/suite*/tc*110-*"])
+@fault(
+    "no-seq-check",
+    "DATA records are MACed with their own seq, never compared with the expected one",
+    [
+        "live/receiver/*/record-replay/*",
+        "live/receiver/*/record-reorder/*",
+        "live/receiver/*/record-drop/*",
+        "vector/negative/suite*/tc*108-*",
+        "vector/negative/suite*/tc*110-*",
+    ],
+)
 def _no_seq_check():
     original = records.open_data
 
     def open_data(keys, expected_seq, offset, fields):
         return original(keys, fields[frames.K_SEQ], offset, fields)
+
     records.open_data = open_data
 
 
-@fault("eof-is-end-of-stream", "the Receiver takes the end of the transport as the end of the "
-       "message", ["live/receiver/*/eof-before-final/*", "live/receiver/*/eof-mid-record/*",
-                   "vector/negative/suite*/tc*113-*"])
+@fault(
+    "eof-is-end-of-stream",
+    "the Receiver takes the end of the transport as the end of the message",
+    [
+        "live/receiver/*/eof-before-final/*",
+        "live/receiver/*/eof-mid-record/*",
+        "vector/negative/suite*/tc*113-*",
+    ],
+)
 def _eof_is_end():
     original = ra.Session.eof
 
@@ -230,12 +314,15 @@ def _eof_is_end():
             party.state = State.DONE
             return [EndOfStream(party._offset)]
         return original(self)
+
     ra.Session.eof = eof
 
 
-@fault("accepts-truncation-forgery", "FINAL verifies if it carries the last record's tag (the "
-       "seed design's end marker)", ["live/receiver/*/truncation-forgery/*",
-                                     "vector/negative/suite*/tc*117-*"])
+@fault(
+    "accepts-truncation-forgery",
+    "FINAL verifies if it carries the last record's tag (the seed design's end marker)",
+    ["live/receiver/*/truncation-forgery/*", "vector/negative/suite*/tc*117-*"],
+)
 def _accepts_truncation_forgery():
     on_data, on_final = Receiver._on_data, Receiver._on_final
 
@@ -248,12 +335,20 @@ def _accepts_truncation_forgery():
             tag = self._keys.tag(frames.FINAL, f[frames.K_SEQ], f[frames.K_TOTAL], b"")
             f = {**f, frames.K_MAC: tag}  # "verified"
         on_final(self, body, f, events)
+
     Receiver._on_data, Receiver._on_final = _on_data, _on_final
 
 
-@fault("releases-before-mac", "DATA plaintext is released before its tag is checked",
-       ["live/receiver/*/record-ciphertext-bit-flip/*", "live/receiver/*/record-tag-bit-flip/*",
-        "vector/negative/suite*/tc*105-*", "vector/negative/suite*/tc*106-*"])
+@fault(
+    "releases-before-mac",
+    "DATA plaintext is released before its tag is checked",
+    [
+        "live/receiver/*/record-ciphertext-bit-flip/*",
+        "live/receiver/*/record-tag-bit-flip/*",
+        "vector/negative/suite*/tc*105-*",
+        "vector/negative/suite*/tc*106-*",
+    ],
+)
 def _releases_before_mac():
     original = Receiver._on_data
 
@@ -262,33 +357,53 @@ def _releases_before_mac():
         before = len(events)
         original(self, body, f, events)
         del events[before:]  # already released
+
     Receiver._on_data = _on_data
 
 
-@fault("ack-before-final-verifies", "the Receiver sends the ACK, then checks FINAL",
-       ["live/receiver/*/final-wrong-total-resealed/*", "live/receiver/*/final-tag-flip/*",
-        "vector/negative/suite*/tc*120-*", "vector/negative/suite*/tc*122-*"])
+@fault(
+    "ack-before-final-verifies",
+    "the Receiver sends the ACK, then checks FINAL",
+    [
+        "live/receiver/*/final-wrong-total-resealed/*",
+        "live/receiver/*/final-tag-flip/*",
+        "vector/negative/suite*/tc*120-*",
+        "vector/negative/suite*/tc*122-*",
+    ],
+)
 def _ack_before_final():
     original = Receiver._on_final
 
     def _on_final(self, body, f, events):
-        self._send(frames.ACK, records.ack_fields(self._keys, f[frames.K_SEQ], f[frames.K_TOTAL],
-                                                  f[frames.K_MAC]))
+        self._send(
+            frames.ACK,
+            records.ack_fields(self._keys, f[frames.K_SEQ], f[frames.K_TOTAL], f[frames.K_MAC]),
+        )
         sent = len(self._out)
         original(self, body, f, events)
         del self._out[sent:]  # the ACK went out first
+
     Receiver._on_final = _on_final
 
 
 # -- §4: framing and encoding ------------------------------------------------------------
 
-@fault("lax-cbor", "accepts CBOR that is well formed but not deterministic",
-       ["live/*/*/*-non-shortest-head/*", "live/*/*/*-unsorted-keys/*",
-        "vector/negative/suite*/tc*008-*", "vector/negative/suite*/tc*010-*"])
+
+@fault(
+    "lax-cbor",
+    "accepts CBOR that is well formed but not deterministic",
+    [
+        "live/*/*/*-non-shortest-head/*",
+        "live/*/*/*-unsorted-keys/*",
+        "vector/negative/suite*/tc*008-*",
+        "vector/negative/suite*/tc*010-*",
+    ],
+)
 def _lax_cbor():
     import cbor2
 
     from parley import cbor
+
     original = frames.decode_body
 
     def decode_body(body):
@@ -298,22 +413,32 @@ def _lax_cbor():
             if getattr(exc, "error", None) is None or exc.error.name != "NON_DETERMINISTIC_CBOR":
                 raise
             return cbor2.loads(bytes(body))
+
     frames.decode_body = decode_body
     assert cbor  # the strict decoder is the one being bypassed
 
 
-@fault("no-frame-limit", "the declared frame length is not checked before waiting for the body",
-       ["live/*/*/*-frame-too-large/*", "live/receiver/*/record-frame-length-2-31/*",
-        "vector/negative/suite*/tc*001-*", "vector/negative/suite*/tc*002-*"])
+@fault(
+    "no-frame-limit",
+    "the declared frame length is not checked before waiting for the body",
+    [
+        "live/*/*/*-frame-too-large/*",
+        "live/receiver/*/record-frame-length-2-31/*",
+        "vector/negative/suite*/tc*001-*",
+        "vector/negative/suite*/tc*002-*",
+    ],
+)
 def _no_frame_limit():
     original = frames.FrameReader._declared
 
     def _declared(prefix, limit):
         return original(prefix, 1 << 40)
+
     frames.FrameReader._declared = staticmethod(_declared)
 
 
 # -- adapter misbehaviour (adapter §2, §5.2) ---------------------------------------------
+
 
 def _data_phase(session) -> bool:
     return session.party.state in (State.STREAMING, State.WAIT_ACK)
@@ -325,12 +450,18 @@ def _hook_feed(action) -> None:
     def feed(self, data):
         action(self, data)
         return original(self, data)
+
     ra.Session.feed = feed
 
 
-@fault("wrong-error-number", "reports registry names with the wrong numbers",
-       ["live/receiver/suite1/record-drop/frame-by-frame",
-        "live/emitter/suite2/ack-tag-flip/frame-by-frame"])
+@fault(
+    "wrong-error-number",
+    "reports registry names with the wrong numbers",
+    [
+        "live/receiver/suite1/record-drop/frame-by-frame",
+        "live/emitter/suite2/ack-tag-flip/frame-by-frame",
+    ],
+)
 def _wrong_numbers():
     original = ra._result
 
@@ -339,49 +470,71 @@ def _wrong_numbers():
         if reply.get("error"):
             reply["error"]["number"] += 1
         return reply
+
     ra._result = _result
 
 
-@fault("hangs", "stops answering once the data phase starts",
-       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
-       outcome=("TIMEOUT",), controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",
-                                       "live/emitter/suite2/r-hello-mac-flip/frame-by-frame"),
-       timeout=1.0)
+@fault(
+    "hangs",
+    "stops answering once the data phase starts",
+    ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+    outcome=("TIMEOUT",),
+    controls=(
+        "live/receiver/suite1/e-hello-version-2/frame-by-frame",
+        "live/emitter/suite2/r-hello-mac-flip/frame-by-frame",
+    ),
+    timeout=1.0,
+)
 def _hangs():
     def hang(session, data):
         if _data_phase(session):
             print("zoo: hanging", file=sys.stderr, flush=True)
             while True:
                 time.sleep(3600)
+
     _hook_feed(hang)
 
 
-@fault("crashes", "dies with SIGSEGV once the data phase starts",
-       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
-       outcome=("CRASH",), controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",
-                                     "live/emitter/suite2/r-hello-mac-flip/frame-by-frame"))
+@fault(
+    "crashes",
+    "dies with SIGSEGV once the data phase starts",
+    ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+    outcome=("CRASH",),
+    controls=(
+        "live/receiver/suite1/e-hello-version-2/frame-by-frame",
+        "live/emitter/suite2/r-hello-mac-flip/frame-by-frame",
+    ),
+)
 def _crashes():
     def crash(session, data):
         if _data_phase(session):
             print("zoo: about to crash in the data phase", file=sys.stderr, flush=True)
             os.kill(os.getpid(), signal.SIGSEGV)
+
     _hook_feed(crash)
 
 
-@fault("junk-on-stdout", "prints a debug line to stdout before each reply in the data phase",
-       ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
-       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+@fault(
+    "junk-on-stdout",
+    "prints a debug line to stdout before each reply in the data phase",
+    ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+    controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",),
+)
 def _junk():
     def junk(session, data):
         if _data_phase(session):
             sys.stdout.buffer.write(f"debug: got {len(data)} bytes\n".encode())
             sys.stdout.buffer.flush()
+
     _hook_feed(junk)
 
 
-@fault("floods-stdout", "writes without end to stdout once the data phase starts",
-       ["live/receiver/suite1/session/frame-by-frame"],
-       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+@fault(
+    "floods-stdout",
+    "writes without end to stdout once the data phase starts",
+    ["live/receiver/suite1/session/frame-by-frame"],
+    controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",),
+)
 def _floods():
     def flood(session, data):
         if _data_phase(session):
@@ -390,12 +543,16 @@ def _floods():
             chunk = b"\xff" * 65536
             while True:
                 out.write(chunk)
+
     _hook_feed(flood)
 
 
-@fault("huge-reply", "announces a 1 GiB reply once the data phase starts",
-       ["live/receiver/suite1/session/frame-by-frame"],
-       controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",))
+@fault(
+    "huge-reply",
+    "announces a 1 GiB reply once the data phase starts",
+    ["live/receiver/suite1/session/frame-by-frame"],
+    controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",),
+)
 def _huge_reply():
     def huge(session, data):
         if _data_phase(session):
@@ -403,10 +560,12 @@ def _huge_reply():
             sys.stdout.buffer.flush()
             while True:
                 time.sleep(3600)
+
     _hook_feed(huge)
 
 
 # -- not faults: adapters for the runner's resource tests ---------------------------------
+
 
 def _never_hello() -> None:
     """Never writes hello: the runner must give up after its startup timeout (adapter §5.1)."""
@@ -424,6 +583,7 @@ def _chatty_stderr() -> None:
         sys.stderr.buffer.write(line * 1024)
         sys.stderr.buffer.flush()
         return original(self, req)
+
     ra.Adapter.handle = handle
 
 
@@ -434,18 +594,32 @@ def _limited() -> None:
     hello, handle = ra.Adapter.hello, ra.Adapter.handle
 
     def limited_hello(self):
-        return {**hello(self), "suites": [2], "injected_randomness": False,
-                "deterministic_signatures": False, "max_message": 65536}
+        return {
+            **hello(self),
+            "suites": [2],
+            "injected_randomness": False,
+            "deterministic_signatures": False,
+            "max_message": 65536,
+        }
 
     def limited_handle(self, req):
         if req.get("type") == "start" and req.get("role") == "emitter":
-            return {"type": "unsupported", "id": req.get("id"),
-                    "reason": "this build has no emitter"}
-        if req.get("type") == "start" and (req.get("entropy") is not None
-                                          or req.get("deterministic_signatures")):
-            return {"type": "error", "id": req.get("id"), "code": "bad_request",
-                    "message": "injection was not announced"}
+            return {
+                "type": "unsupported",
+                "id": req.get("id"),
+                "reason": "this build has no emitter",
+            }
+        if req.get("type") == "start" and (
+            req.get("entropy") is not None or req.get("deterministic_signatures")
+        ):
+            return {
+                "type": "error",
+                "id": req.get("id"),
+                "code": "bad_request",
+                "message": "injection was not announced",
+            }
         return handle(self, req)
+
     ra.Adapter.hello, ra.Adapter.handle = limited_hello, limited_handle
 
 

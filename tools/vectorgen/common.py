@@ -33,7 +33,7 @@ from parley.suites import SUITES, Suite
 
 SEED = b"parley-v1-vectors"
 GENERATOR_VERSION = "genvectors 1 (reference parley 1.0.0, spec revision 1.0)"
-CHUNK = 32                       # the Emitter's chunk size in every vector (§7.1)
+CHUNK = 32  # the Emitter's chunk size in every vector (§7.1)
 ROLES = ("emitter", "receiver", "other")
 
 # RFC 6979 Appendix A.2.2: DSA domain parameters, 2048-bit p, 256-bit q.
@@ -45,7 +45,9 @@ DSA_P = int(
     "35567e1b34c3d6a5c0ceaa1a0f368213c3d19843d0b4b09dcb9fc72d39c8de41"
     "f1bf14d4bb4563ca28371621cad3324b6a2d392145bebfac748805236f5ca2fe"
     "92b871cd8f9c36d3292b5509ca8caa77a2adfc7bfd77dda6f71125a7456fea15"
-    "3e433256a2261c6a06ed3693797e7995fad5aabbcfbe3eda2741e375404ae25b", 16)
+    "3e433256a2261c6a06ed3693797e7995fad5aabbcfbe3eda2741e375404ae25b",
+    16,
+)
 DSA_Q = int("f2c3119374ce76c9356990b465374a17f23f9ed35089bd969f61c6dde9998c1f", 16)
 DSA_G = int(
     "5c7ff6b06f8f143fe8288433493e4769c4d988ace5be25a0e24809670716c613"
@@ -55,16 +57,21 @@ DSA_G = int(
     "aa61782f52abeb8bd6432c4dd097bc5423b285dafb60dc364e8161f4a2a35aca"
     "3a10b1c4d203cc76a470a33afdcbdd92959859abd8b56e1725252d78eac66e71"
     "ba9ae3f1dd2487199874393cd4d832186800654760e1e34c09e4d155179f9ec0"
-    "dc4473f996bdce6eed1cabed8b6f116f7ad9cf505df0f998e34ab27514b0ffe7", 16)
-P384_N = int("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
-             "581a0db248b0a77aecec196accc52973", 16)
+    "dc4473f996bdce6eed1cabed8b6f116f7ad9cf505df0f998e34ab27514b0ffe7",
+    16,
+)
+P384_N = int(
+    "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf"
+    "581a0db248b0a77aecec196accc52973",
+    16,
+)
 
 HEADER_LINES = [
     "Parley v1 test vectors (spec/parley.md), written by tools/genvectors from the reference "
     "implementation in deterministic mode; tools/checkvectors recomputes every positive vector "
     "without the reference.",
     "Injected values: every draw of a party (§3.5) is listed under 'entropy' in draw order; they "
-    "were derived from the seed \"parley-v1-vectors\" with HKDF-SHA-256 (reference/parley/entropy.py, "
+    'were derived from the seed "parley-v1-vectors" with HKDF-SHA-256 (reference/parley/entropy.py, '
     "SeededEntropy). Implementations are given the values, never the seed.",
     "Signatures are deterministic (RFC 6979 §3.2 with the signature's hash, §3.3); the nonces k are "
     "recorded under 'signatureNonces' and in the intermediates.",
@@ -90,8 +97,7 @@ class KeySet:
 
     def json(self, role: str) -> dict:
         pkcs8, spki = self.pems[role]
-        return {"pkcs8Pem": pkcs8, "spkiPem": spki,
-                "identity": getattr(self, role).identity.hex()}
+        return {"pkcs8Pem": pkcs8, "spkiPem": spki, "identity": getattr(self, role).identity.hex()}
 
 
 def _derived_scalar(suite: int, role: str, order: int) -> int:
@@ -103,8 +109,9 @@ def _fixed_key(suite: int, role: str) -> keys.LongTermPrivateKey:
     """The vectors' long-term key of ``role``: a scalar derived from SEED (RFC 6979 A.2.2
     domain parameters for suite 1), encoded as PKCS#8 and loaded as any key file is."""
     if suite == 1:
-        key = keys.private_key_from_scalar(SUITES[1], _derived_scalar(1, role, DSA_Q),
-                                           (DSA_P, DSA_Q, DSA_G))
+        key = keys.private_key_from_scalar(
+            SUITES[1], _derived_scalar(1, role, DSA_Q), (DSA_P, DSA_Q, DSA_G)
+        )
     else:
         key = keys.private_key_from_scalar(SUITES[2], _derived_scalar(2, role, P384_N))
     return keys.load_private_key(keys.private_key_pem(key, None), None, expect_suite=SUITES[suite])
@@ -117,7 +124,9 @@ def key_set(suite_number: int) -> KeySet:
         loaded[role] = key = _fixed_key(suite_number, role)
         pkcs8, spki = keys.private_key_pem(key, None), keys.public_key_pem(key)
         pems[role] = (pkcs8.decode("ascii"), spki.decode("ascii"))
-    return KeySet(SUITES[suite_number], loaded["emitter"], loaded["receiver"], loaded["other"], pems)
+    return KeySet(
+        SUITES[suite_number], loaded["emitter"], loaded["receiver"], loaded["other"], pems
+    )
 
 
 def message_bytes(n: int, salt: str = "") -> bytes:
@@ -172,12 +181,19 @@ def frame_view(index: int, direction: str, raw: bytes) -> dict:
                     for key, fname in FIELD_NAMES[name].items():
                         v = item[key]
                         decoded[fname] = v.hex() if isinstance(v, bytes) else v
-    return {"index": index, "direction": direction, "type": ftype, "wire": raw.hex(),
-            "body": body.hex() if body is not None and len(body) <= BIG_BODY else None,
-            "diagnostic": diag, "decoded": decoded}
+    return {
+        "index": index,
+        "direction": direction,
+        "type": ftype,
+        "wire": raw.hex(),
+        "body": body.hex() if body is not None and len(body) <= BIG_BODY else None,
+        "diagnostic": diag,
+        "decoded": decoded,
+    }
 
 
 # -- output -------------------------------------------------------------------
+
 
 def dump_json(obj: object) -> str:
     """Deterministic JSON text: fixed key order (as built), 1-space indent, trailing newline."""

@@ -28,7 +28,7 @@ OWN = {"emitter": "E->R", "receiver": "R->E"}
 @dataclass
 class Outcome:
     error: ParleyError | None = None
-    at_frame: int | None = None      # index in the transcript; None for end of transport
+    at_frame: int | None = None  # index in the transcript; None for end of transport
     eof: bool = False
     released: bytes = b""
     end_of_stream: bool = False
@@ -48,17 +48,32 @@ def _public(pem: str) -> keys.LongTermPublicKey:
 class Player:
     """One party of a session, driven frame by frame."""
 
-    def __init__(self, role: str, own_pem: str, peer_spki_pem: str, draws: list[dict],
-                 *, app_header: bytes = b"", message: bytes = b"", chunk: int = 32) -> None:
+    def __init__(
+        self,
+        role: str,
+        own_pem: str,
+        peer_spki_pem: str,
+        draws: list[dict],
+        *,
+        app_header: bytes = b"",
+        message: bytes = b"",
+        chunk: int = 32,
+    ) -> None:
         own, peer = _private(own_pem), _public(peer_spki_pem)  # parsed once per key
         values: dict[str, list[bytes]] = {}
         for d in draws:
             values.setdefault(d["purpose"], []).append(bytes.fromhex(d["value"]))
         self.role, self.message = role, message
         self.nonces: dict[str, int] = {}
-        config = SessionConfig(own, peer, FixedEntropy(values), deterministic_signatures=True,
-                               app_header=app_header if role == "emitter" else b"",
-                               chunk_size=chunk, trace=self._trace)
+        config = SessionConfig(
+            own,
+            peer,
+            FixedEntropy(values),
+            deterministic_signatures=True,
+            app_header=app_header if role == "emitter" else b"",
+            chunk_size=chunk,
+            trace=self._trace,
+        )
         self.party = Emitter(config) if role == "emitter" else Receiver(config)
         self.outcome = Outcome()
         self.pending: list[bytes] = []
@@ -109,15 +124,26 @@ class Player:
         return True
 
 
-def build(role: str, own_pem: str, peer_spki_pem: str, draws: list[dict], fed: list[bytes], *,
-          eof: bool, app_header: bytes, message: bytes, chunk: int):
+def build(
+    role: str,
+    own_pem: str,
+    peer_spki_pem: str,
+    draws: list[dict],
+    fed: list[bytes],
+    *,
+    eof: bool,
+    app_header: bytes,
+    message: bytes,
+    chunk: int,
+):
     """Run the party on ``fed``; returns (transcript [(direction, wire)], outcome, player).
 
     The transcript interleaves what the party sent with what it was fed, in order,
     up to and including the frame on which it failed.
     """
-    p = Player(role, own_pem, peer_spki_pem, draws, app_header=app_header, message=message,
-               chunk=chunk)
+    p = Player(
+        role, own_pem, peer_spki_pem, draws, app_header=app_header, message=message, chunk=chunk
+    )
     own = OWN[role]
     other = "R->E" if own == "E->R" else "E->R"
     transcript: list[tuple[str, bytes]] = [(own, f) for f in p.pending]
@@ -126,8 +152,9 @@ def build(role: str, own_pem: str, peer_spki_pem: str, draws: list[dict], fed: l
         transcript.append((other, frame))
         if not p.feed(frame, len(transcript) - 1):
             if i != len(fed) - 1:
-                raise AssertionError(f"the party failed on fed frame {i}, before the last one "
-                                     f"({p.outcome.error})")
+                raise AssertionError(
+                    f"the party failed on fed frame {i}, before the last one ({p.outcome.error})"
+                )
             return transcript, p.outcome, p
         transcript += [(own, f) for f in p.pending]
         p.pending.clear()
@@ -140,7 +167,9 @@ def check(group: dict, test: dict) -> list[str]:
     """Replay a vector (JSON) with the reference as the party ``expected.detectedBy``
     (negative) or as each party in turn (positive); return a list of problems."""
     problems: list[str] = []
-    roles = [test["expected"]["detectedBy"]] if test["result"] == "invalid" else ["emitter", "receiver"]
+    roles = (
+        [test["expected"]["detectedBy"]] if test["result"] == "invalid" else ["emitter", "receiver"]
+    )
     for role in roles:
         problems += [f"{role}: {p}" for p in _check_role(group, test, role)]
     return problems
@@ -148,9 +177,15 @@ def check(group: dict, test: dict) -> list[str]:
 
 def _check_role(group: dict, test: dict, role: str) -> list[str]:
     peer = "receiver" if role == "emitter" else "emitter"
-    p = Player(role, group[f"{role}Key"]["pkcs8Pem"], group[f"{peer}Key"]["spkiPem"],
-               test["entropy"][role], app_header=bytes.fromhex(test["appHeader"]),
-               message=bytes.fromhex(test["message"]), chunk=test["chunkSize"])
+    p = Player(
+        role,
+        group[f"{role}Key"]["pkcs8Pem"],
+        group[f"{peer}Key"]["spkiPem"],
+        test["entropy"][role],
+        app_header=bytes.fromhex(test["appHeader"]),
+        message=bytes.fromhex(test["message"]),
+        chunk=test["chunkSize"],
+    )
     own = OWN[role]
     for fr in test["frames"]:
         raw = bytes.fromhex(fr["wire"])
@@ -161,8 +196,10 @@ def _check_role(group: dict, test: dict, role: str) -> list[str]:
                 return [f"frame {fr['index']}: the party sent nothing, the vector has {fr['type']}"]
             sent = p.pending.pop(0)
             if sent != raw:
-                return [f"frame {fr['index']}: the party sent {sent.hex()[:80]}..., "
-                        f"the vector has {raw.hex()[:80]}..."]
+                return [
+                    f"frame {fr['index']}: the party sent {sent.hex()[:80]}..., "
+                    f"the vector has {raw.hex()[:80]}..."
+                ]
         else:
             p.feed(raw, fr["index"])
     out = p.outcome
@@ -189,8 +226,10 @@ def _check_role(group: dict, test: dict, role: str) -> list[str]:
     if out.error.error.name != exp["error"] or out.error.error.number != exp["number"]:
         problems.append(f"failed with {out.error.error.name}, expected {exp['error']}")
     if out.eof != exp["eof"] or out.at_frame != exp["atFrame"]:
-        problems.append(f"failed at frame {out.at_frame} (eof {out.eof}), expected "
-                        f"{exp['atFrame']} (eof {exp['eof']})")
+        problems.append(
+            f"failed at frame {out.at_frame} (eof {out.eof}), expected "
+            f"{exp['atFrame']} (eof {exp['eof']})"
+        )
     limit = bytes.fromhex(exp["maxReleased"])
     if not limit.startswith(out.released):
         problems.append(f"released {len(out.released)} bytes that are not a prefix of maxReleased")

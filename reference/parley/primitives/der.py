@@ -26,6 +26,7 @@ class DERError(ValueError):
 
 # ----------------------------------------------------------------- encoding
 
+
 def encode(tag: int, body: bytes) -> bytes:
     """One TLV with a minimal definite length (X.690 §10.1)."""
     n = len(body)
@@ -76,6 +77,7 @@ NULL_VALUE = b"\x05\x00"
 
 # ----------------------------------------------------------------- decoding
 
+
 class Reader:
     """Reads consecutive TLVs from ``data``; every method raises :class:`DERError`."""
 
@@ -111,14 +113,14 @@ class Reader:
                 raise DERError("DER: indefinite or oversized length")
             if i + size > len(d):
                 raise DERError("DER: truncated length")
-            n = int.from_bytes(d[i:i + size], "big")
+            n = int.from_bytes(d[i : i + size], "big")
             if n < 0x80 or d[i] == 0:
                 raise DERError("DER: non-minimal length")
             i += size
         if n > _MAX_LEN or i + n > len(d):
             raise DERError("DER: truncated or oversized body")
         self._pos = i + n
-        return d[i:i + n]
+        return d[i : i + n]
 
     def read_sequence(self) -> Reader:
         return Reader(self.read(SEQUENCE))
@@ -153,6 +155,19 @@ class Reader:
 
 
 __all__ = [
-    "DERError", "Reader", "encode", "sequence", "integer", "octet_string", "bit_string",
-    "oid", "NULL_VALUE", "SEQUENCE", "INTEGER", "BIT_STRING", "OCTET_STRING", "NULL", "OID",
+    "DERError",
+    "Reader",
+    "encode",
+    "sequence",
+    "integer",
+    "octet_string",
+    "bit_string",
+    "oid",
+    "NULL_VALUE",
+    "SEQUENCE",
+    "INTEGER",
+    "BIT_STRING",
+    "OCTET_STRING",
+    "NULL",
+    "OID",
 ]

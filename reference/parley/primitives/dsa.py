@@ -88,6 +88,7 @@ class InvalidKey(ValueError):
 
 # --------------------------------------------------------------- validation
 
+
 def check_public(key: PublicKey) -> None:
     """Partial validation of a public key (FIPS 186-4 §4.1, SP 800-89 §5.3.2).
 
@@ -117,6 +118,7 @@ def check_private(key: PrivateKey) -> None:
 
 # --------------------------------------------------------------- generation
 
+
 def _hash_int(data: bytes) -> int:
     return int.from_bytes(hash_(HASH, data), "big")
 
@@ -124,27 +126,27 @@ def _hash_int(data: bytes) -> int:
 def generate_parameters() -> Parameters:
     """Fresh (p, q, g): FIPS 186-4 A.1.1.2 (probable primes from a seed) and A.2.1 (g)."""
     outlen = 256
-    n = -(-L_BITS // outlen) - 1            # step 3
-    b = L_BITS - 1 - n * outlen             # step 4
+    n = -(-L_BITS // outlen) - 1  # step 3
+    b = L_BITS - 1 - n * outlen  # step 4
     while True:
-        seed = secrets.randbits(256) | (1 << 255)              # step 5, seedlen = 256
-        u = _hash_int(seed.to_bytes(32, "big")) % (1 << (N_BITS - 1))   # step 6
-        q = (1 << (N_BITS - 1)) + u + 1 - (u % 2)             # step 7
-        if not gmpy2.is_prime(q, _MR_ROUNDS_Q):               # steps 8-9
+        seed = secrets.randbits(256) | (1 << 255)  # step 5, seedlen = 256
+        u = _hash_int(seed.to_bytes(32, "big")) % (1 << (N_BITS - 1))  # step 6
+        q = (1 << (N_BITS - 1)) + u + 1 - (u % 2)  # step 7
+        if not gmpy2.is_prime(q, _MR_ROUNDS_Q):  # steps 8-9
             continue
-        offset = 1                                            # step 10
-        for _counter in range(4 * L_BITS):                    # step 11
+        offset = 1  # step 10
+        for _counter in range(4 * L_BITS):  # step 11
             w = 0
-            for j in range(n + 1):                            # steps 11.1-11.2
+            for j in range(n + 1):  # steps 11.1-11.2
                 v = _hash_int(((seed + offset + j) % (1 << 256)).to_bytes(32, "big"))
                 if j == n:
                     v %= 1 << b
                 w += v << (j * outlen)
-            x = w + (1 << (L_BITS - 1))                       # step 11.3
-            p = x - (x % (2 * q) - 1)                         # steps 11.4-11.5
+            x = w + (1 << (L_BITS - 1))  # step 11.3
+            p = x - (x % (2 * q) - 1)  # steps 11.4-11.5
             if p >= 1 << (L_BITS - 1) and gmpy2.is_prime(p, _MR_ROUNDS_P):
                 return Parameters(p, q, _generator(p, q))
-            offset += n + 1                                   # step 11.9
+            offset += n + 1  # step 11.9
         # step 11 exhausted: a new seed
 
 
@@ -178,6 +180,7 @@ def private_key_from_x(params: Parameters, x: int) -> PrivateKey:
 
 # ---------------------------------------------------------------- signatures
 
+
 def _leftmost(digest: bytes, q: int) -> int:
     """z: the leftmost min(N, outlen) bits of Hash(M) as an integer (FIPS 186-4 §4.6)."""
     return int.from_bytes(digest, "big") >> max(0, 8 * len(digest) - q.bit_length())
@@ -194,7 +197,7 @@ def sign(key: PrivateKey, message: bytes, *, deterministic: bool) -> tuple[int, 
         if r == 0:
             continue
         blind = secrets.randbelow(q - 1) + 1
-        inv = gmpy2.powmod_sec(blind * k % q, q - 2, q)              # (b*k)^-1 mod q
+        inv = gmpy2.powmod_sec(blind * k % q, q - 2, q)  # (b*k)^-1 mod q
         s = int(inv * ((blind * z + (blind * key.x % q) * r) % q) % q)
         if s == 0:
             continue
@@ -215,7 +218,18 @@ def verify(key: PublicKey, message: bytes, r: int, s: int) -> bool:
 
 
 __all__ = [
-    "L_BITS", "N_BITS", "HASH", "Parameters", "PublicKey", "PrivateKey", "InvalidKey",
-    "check_public", "check_private", "generate_parameters", "generate_private_key",
-    "private_key_from_x", "sign", "verify",
+    "L_BITS",
+    "N_BITS",
+    "HASH",
+    "Parameters",
+    "PublicKey",
+    "PrivateKey",
+    "InvalidKey",
+    "check_public",
+    "check_private",
+    "generate_parameters",
+    "generate_private_key",
+    "private_key_from_x",
+    "sign",
+    "verify",
 ]

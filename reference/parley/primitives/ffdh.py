@@ -121,6 +121,14 @@ def exchange(x: int, y: int, *, validated: bool = False) -> bytes:
 
 
 __all__ = [
-    "P", "G", "Q", "ELEMENT_LEN", "SECRET_LEN",
-    "jacobi", "decode_public", "private_from_bytes", "public_bytes", "exchange",
+    "P",
+    "G",
+    "Q",
+    "ELEMENT_LEN",
+    "SECRET_LEN",
+    "jacobi",
+    "decode_public",
+    "private_from_bytes",
+    "public_bytes",
+    "exchange",
 ]

@@ -26,9 +26,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 
 from . import der, dsa, p384
 
-_ID_DSA = der.oid("1.2.840.10040.4.1")             # RFC 3279 §2.3.2
-_DH_OIDS = {der.oid("1.2.840.10046.2.1"),          # dhpublicnumber (RFC 3279 §2.3.3)
-            der.oid("1.2.840.113549.1.3.1")}       # dhKeyAgreement (PKCS #3)
+_ID_DSA = der.oid("1.2.840.10040.4.1")  # RFC 3279 §2.3.2
+_DH_OIDS = {
+    der.oid("1.2.840.10046.2.1"),  # dhpublicnumber (RFC 3279 §2.3.3)
+    der.oid("1.2.840.113549.1.3.1"),
+}  # dhKeyAgreement (PKCS #3)
 _CURVE = ec.SECP384R1()
 
 PrivateHandle = dsa.PrivateKey | ec.EllipticCurvePrivateKey
@@ -49,6 +51,7 @@ class Unsupported(ValueError):
 
 # ------------------------------------------------------------------ suite 1
 
+
 def _dss_parms(r: der.Reader) -> dsa.Parameters:
     parms = r.read_sequence()
     p, q, g = parms.read_integer(), parms.read_integer(), parms.read_integer()
@@ -58,8 +61,9 @@ def _dss_parms(r: der.Reader) -> dsa.Parameters:
 
 def _dsa_algorithm(params: dsa.Parameters) -> bytes:
     pr = params
-    return der.sequence(_ID_DSA, der.sequence(der.integer(pr.p), der.integer(pr.q),
-                                              der.integer(pr.g)))
+    return der.sequence(
+        _ID_DSA, der.sequence(der.integer(pr.p), der.integer(pr.q), der.integer(pr.g))
+    )
 
 
 def _check_dsa_sizes(params: dsa.Parameters) -> None:
@@ -75,16 +79,19 @@ def _algorithm(r: der.Reader) -> tuple[bytes, der.Reader]:
 
 # ---------------------------------------------------------------- describe
 
+
 def _describe_library(key: object) -> str:
     pub = key.public_key() if hasattr(key, "public_key") else key
     if isinstance(pub, rsa.RSAPublicKey):
         return f"an RSA key ({pub.key_size} bits)"
     if isinstance(pub, ec.EllipticCurvePublicKey):
         return f"an EC key on curve {pub.curve.name} ({pub.curve.key_size} bits)"
-    for cls, name in ((ed25519.Ed25519PublicKey, "an Ed25519 key"),
-                      (ed448.Ed448PublicKey, "an Ed448 key"),
-                      (x25519.X25519PublicKey, "an X25519 key"),
-                      (x448.X448PublicKey, "an X448 key")):
+    for cls, name in (
+        (ed25519.Ed25519PublicKey, "an Ed25519 key"),
+        (ed448.Ed448PublicKey, "an Ed448 key"),
+        (x25519.X25519PublicKey, "an X25519 key"),
+        (x448.X448PublicKey, "an X448 key"),
+    ):
         if isinstance(pub, cls):
             return name
     return f"a key of type {type(pub).__name__}"
@@ -98,6 +105,7 @@ def _library_ec(key: object, private: bool) -> PrivateHandle | PublicHandle:
 
 
 # ------------------------------------------------------------------ loading
+
 
 def load_private(pkcs8: bytes) -> PrivateHandle:
     """The key in a DER PrivateKeyInfo (RFC 5208 §5 / RFC 5958 §2, version 0 or 1)."""
@@ -173,6 +181,7 @@ def load_public(spki: bytes) -> PublicHandle:
 
 # ------------------------------------------------------------ handles, output
 
+
 def suite_number(handle: PrivateHandle | PublicHandle) -> int:
     """1 for a DSA-2048/256 handle, 2 for a P-384 one."""
     if isinstance(handle, (dsa.PrivateKey, dsa.PublicKey)):
@@ -196,17 +205,22 @@ def spki_der(handle: PrivateHandle | PublicHandle) -> bytes:
         return der.sequence(_dsa_algorithm(handle.params), der.bit_string(der.integer(handle.y)))
     if isinstance(handle, ec.EllipticCurvePrivateKey):
         handle = handle.public_key()
-    return handle.public_bytes(serialization.Encoding.DER,
-                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    return handle.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def pkcs8_der(handle: PrivateHandle) -> bytes:
     """DER PrivateKeyInfo (version 0, no attributes) of a private key, unencrypted."""
     if isinstance(handle, dsa.PrivateKey):
-        return der.sequence(der.integer(0), _dsa_algorithm(handle.public.params),
-                            der.octet_string(der.integer(handle.x)))
-    return handle.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        return der.sequence(
+            der.integer(0),
+            _dsa_algorithm(handle.public.params),
+            der.octet_string(der.integer(handle.x)),
+        )
+    return handle.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def generate(suite: int) -> PrivateHandle:
@@ -244,7 +258,18 @@ def from_scalar(suite: int, scalar: int, params: dsa.Parameters | None = None) -
 
 
 __all__ = [
-    "Malformed", "Unsupported", "PrivateHandle", "PublicHandle",
-    "load_private", "load_public", "suite_number", "public_of", "spki_der", "pkcs8_der",
-    "generate", "group_order", "private_scalar", "from_scalar",
+    "Malformed",
+    "Unsupported",
+    "PrivateHandle",
+    "PublicHandle",
+    "load_private",
+    "load_public",
+    "suite_number",
+    "public_of",
+    "spki_der",
+    "pkcs8_der",
+    "generate",
+    "group_order",
+    "private_scalar",
+    "from_scalar",
 ]

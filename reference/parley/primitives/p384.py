@@ -56,8 +56,8 @@ def decode_public(data: bytes) -> _ec.EllipticCurvePublicKey:
         raise InvalidElement("length") from None
     if data[0] != 0x04:
         raise InvalidElement("format")
-    x = int.from_bytes(data[1:1 + COORD_LEN], "big")
-    y = int.from_bytes(data[1 + COORD_LEN:], "big")
+    x = int.from_bytes(data[1 : 1 + COORD_LEN], "big")
+    y = int.from_bytes(data[1 + COORD_LEN :], "big")
     if x >= P or y >= P:
         raise InvalidElement("range")
     try:
@@ -114,6 +114,14 @@ def exchange(d: int, pub: _ec.EllipticCurvePublicKey) -> bytes:
 
 
 __all__ = [
-    "P", "N", "COORD_LEN", "SECRET_LEN", "SHARED_SECRET_LEN", "ELEMENT_LEN",
-    "decode_public", "private_from_bytes", "public_bytes", "exchange",
+    "P",
+    "N",
+    "COORD_LEN",
+    "SECRET_LEN",
+    "SHARED_SECRET_LEN",
+    "ELEMENT_LEN",
+    "decode_public",
+    "private_from_bytes",
+    "public_bytes",
+    "exchange",
 ]

@@ -54,13 +54,15 @@ class DecryptionFailed(ValueError):
     """The password is wrong or the ciphertext is damaged (they cannot be told apart)."""
 
 
-def _pbkdf2(prf: type[hashes.HashAlgorithm], length: int, salt: bytes, iterations: int,
-            password: bytes) -> bytes:
+def _pbkdf2(
+    prf: type[hashes.HashAlgorithm], length: int, salt: bytes, iterations: int, password: bytes
+) -> bytes:
     return PBKDF2HMAC(prf(), length, salt, iterations).derive(password)
 
 
-def encrypt_pkcs8(private_key_info: bytes, password: bytes, *, salt: bytes, iv: bytes,
-                  iterations: int) -> bytes:
+def encrypt_pkcs8(
+    private_key_info: bytes, password: bytes, *, salt: bytes, iv: bytes, iterations: int
+) -> bytes:
     """DER EncryptedPrivateKeyInfo of a DER PrivateKeyInfo (RFC 5958 §3)."""
     if len(iv) != 16 or len(salt) < 16 or iterations < 1:
         raise ValueError("PBES2 needs a 16-byte IV, a salt of at least 16 bytes, iterations >= 1")
@@ -69,11 +71,18 @@ def encrypt_pkcs8(private_key_info: bytes, password: bytes, *, salt: bytes, iv: 
     padded = padder.update(private_key_info) + padder.finalize()
     enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
     ciphertext = enc.update(padded) + enc.finalize()
-    kdf = der.sequence(_OID_PBKDF2, der.sequence(der.octet_string(salt), der.integer(iterations),
-                                                 der.sequence(_OID_HMAC_SHA256, der.NULL_VALUE)))
+    kdf = der.sequence(
+        _OID_PBKDF2,
+        der.sequence(
+            der.octet_string(salt),
+            der.integer(iterations),
+            der.sequence(_OID_HMAC_SHA256, der.NULL_VALUE),
+        ),
+    )
     scheme = der.sequence(_OID_AES256_CBC, der.octet_string(iv))
-    return der.sequence(der.sequence(_OID_PBES2, der.sequence(kdf, scheme)),
-                        der.octet_string(ciphertext))
+    return der.sequence(
+        der.sequence(_OID_PBES2, der.sequence(kdf, scheme)), der.octet_string(ciphertext)
+    )
 
 
 def decrypt_pkcs8(encrypted_private_key_info: bytes, password: bytes) -> bytes:
@@ -101,7 +110,7 @@ def decrypt_pkcs8(encrypted_private_key_info: bytes, password: bytes) -> bytes:
     salt = kp.read(der.OCTET_STRING)
     iterations = kp.read_integer()
     key_len = kp.read_integer() if kp.peek_tag() == der.INTEGER else None
-    prf: type[hashes.HashAlgorithm] = hashes.SHA1           # RFC 8018 §A.2 default
+    prf: type[hashes.HashAlgorithm] = hashes.SHA1  # RFC 8018 §A.2 default
     if not kp.at_end():
         prf_alg = kp.read_sequence()
         prf_oid = prf_alg.read_oid()
@@ -121,8 +130,9 @@ def decrypt_pkcs8(encrypted_private_key_info: bytes, password: bytes) -> bytes:
     if len(iv) != 16 or (key_len is not None and key_len != aes_len):
         raise der.DERError("PBES2: bad IV or key length")
     if not 1 <= iterations <= MAX_ITERATIONS:
-        raise UnsupportedScheme(f"a PBKDF2 iteration count of {iterations} "
-                                f"(at most {MAX_ITERATIONS} are read)")
+        raise UnsupportedScheme(
+            f"a PBKDF2 iteration count of {iterations} (at most {MAX_ITERATIONS} are read)"
+        )
     if not ciphertext or len(ciphertext) % 16:
         raise DecryptionFailed("ciphertext is not a whole number of AES blocks")
     key = _pbkdf2(prf, aes_len, salt, iterations, bytes(password))
@@ -135,5 +145,10 @@ def decrypt_pkcs8(encrypted_private_key_info: bytes, password: bytes) -> bytes:
         raise DecryptionFailed("bad padding") from None
 
 
-__all__ = ["encrypt_pkcs8", "decrypt_pkcs8", "UnsupportedScheme", "DecryptionFailed",
-           "MAX_ITERATIONS"]
+__all__ = [
+    "encrypt_pkcs8",
+    "decrypt_pkcs8",
+    "UnsupportedScheme",
+    "DecryptionFailed",
+    "MAX_ITERATIONS",
+]

@@ -52,13 +52,13 @@ def candidates(q: int, x: int, h1: bytes, hash_name: str, *, extra: bytes = b"")
     rlen_bytes = (qlen + 7) // 8
     hlen = HASH_LEN[hash_name]
     seed = _int2octets(x, rlen_bytes) + _bits2octets(h1, q, qlen, rlen_bytes) + bytes(extra)
-    v = b"\x01" * hlen                                  # step b
-    k = b"\x00" * hlen                                  # step c
-    k = hmac(hash_name, k, v + b"\x00" + seed)          # step d
-    v = hmac(hash_name, k, v)                           # step e
-    k = hmac(hash_name, k, v + b"\x01" + seed)          # step f
-    v = hmac(hash_name, k, v)                           # step g
-    while True:                                         # step h
+    v = b"\x01" * hlen  # step b
+    k = b"\x00" * hlen  # step c
+    k = hmac(hash_name, k, v + b"\x00" + seed)  # step d
+    v = hmac(hash_name, k, v)  # step e
+    k = hmac(hash_name, k, v + b"\x01" + seed)  # step f
+    v = hmac(hash_name, k, v)  # step g
+    while True:  # step h
         t = b""
         while 8 * len(t) < qlen:
             v = hmac(hash_name, k, v)

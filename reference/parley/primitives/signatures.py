@@ -53,8 +53,9 @@ def _encode(r: int, s: int, scalar_len: int) -> bytes:
     return r.to_bytes(scalar_len, "big") + s.to_bytes(scalar_len, "big")
 
 
-def sign(private_key: PrivateHandle, message: bytes, *, suite_number: int,
-         deterministic: bool) -> tuple[bytes, int | None]:
+def sign(
+    private_key: PrivateHandle, message: bytes, *, suite_number: int, deterministic: bool
+) -> tuple[bytes, int | None]:
     """Sign ``message``; returns (r || s, k).
 
     ``k`` is the RFC 6979 nonce when ``deterministic`` is true and ``None``

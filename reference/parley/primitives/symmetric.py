@@ -114,7 +114,8 @@ def aes256_ctr(key: bytes, counter_block16: bytes, data: bytes) -> bytes:
         raise ValueError(f"aes256_ctr: key must be {AES256_KEY_LEN} bytes, got {len(key)}")
     if len(counter_block16) != AES_BLOCK_LEN:
         raise ValueError(
-            f"aes256_ctr: counter block must be {AES_BLOCK_LEN} bytes, got {len(counter_block16)}")
+            f"aes256_ctr: counter block must be {AES_BLOCK_LEN} bytes, got {len(counter_block16)}"
+        )
     try:
         ctx = _Cipher(_algorithms.AES256(key), _modes.CTR(counter_block16)).encryptor()
         out = ctx.update(data)
@@ -125,8 +126,15 @@ def aes256_ctr(key: bytes, counter_block16: bytes, data: bytes) -> bytes:
 
 
 __all__ = [
-    "HASH_LEN", "AES256_KEY_LEN", "AES_BLOCK_LEN",
-    "hash_", "hmac", "hmac_verify", "hkdf_extract", "hkdf_expand", "aes256_ctr",
+    "HASH_LEN",
+    "AES256_KEY_LEN",
+    "AES_BLOCK_LEN",
+    "hash_",
+    "hmac",
+    "hmac_verify",
+    "hkdf_extract",
+    "hkdf_expand",
+    "aes256_ctr",
 ]
 
 
@@ -145,7 +153,9 @@ class AesCtrKey:
     def __init__(self, key: bytes) -> None:
         if len(key) != AES256_KEY_LEN:
             raise ValueError(f"AesCtrKey: key must be {AES256_KEY_LEN} bytes, got {len(key)}")
-        self._ctx = _Cipher(_algorithms.AES256(bytes(key)), _modes.CTR(bytes(AES_BLOCK_LEN))).encryptor()
+        self._ctx = _Cipher(
+            _algorithms.AES256(bytes(key)), _modes.CTR(bytes(AES_BLOCK_LEN))
+        ).encryptor()
 
     def apply(self, counter_block16: bytes, data) -> bytes:
         """Keystream from ``counter_block16`` XOR ``data``."""

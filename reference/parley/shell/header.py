@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from .. import cbor
 from ..errors import ParleyError
 
-MAX_NAME_BYTES = 255          # a common file-name limit (ext4, APFS, NTFS)
+MAX_NAME_BYTES = 255  # a common file-name limit (ext4, APFS, NTFS)
 _KNOWN = {"name": str, "size": int, "type": str}
 _DROPPED = ("Cc", "Cf", "Cs", "Zl", "Zp")
 
@@ -37,8 +37,11 @@ class FileHeader:
 
     def encode(self) -> bytes:
         """The header bytes (deterministic CBOR, §4.2); empty if nothing is said."""
-        item = {k: v for k, v in (("name", self.name), ("size", self.size),
-                                  ("type", self.type)) if v is not None}
+        item = {
+            k: v
+            for k, v in (("name", self.name), ("size", self.size), ("type", self.type))
+            if v is not None
+        }
         return cbor.encode(item) if item else b""
 
 
@@ -55,9 +58,11 @@ def decode(raw: bytes) -> FileHeader:
     for key, kind in _KNOWN.items():
         value = item.get(key)
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            raise ParleyError("SCHEMA_VIOLATION",
-                              f"application header: {key!r} must be a "
-                              f"{'text string' if kind is str else 'unsigned integer'}")
+            raise ParleyError(
+                "SCHEMA_VIOLATION",
+                f"application header: {key!r} must be a "
+                f"{'text string' if kind is str else 'unsigned integer'}",
+            )
     size = item.get("size")
     if size is not None and size < 0:
         raise ParleyError("SCHEMA_VIOLATION", "application header: 'size' must be unsigned")

@@ -33,8 +33,9 @@ def read_password_file(path: str) -> bytes:
         with open(path, "rb") as f:
             data = f.read(65536)
     except OSError as exc:
-        raise ParleyError("KEY_PASSWORD_WRONG",
-                          f"cannot read the password file {path}: {exc.strerror}") from None
+        raise ParleyError(
+            "KEY_PASSWORD_WRONG", f"cannot read the password file {path}: {exc.strerror}"
+        ) from None
     line = data.split(b"\n", 1)[0].rstrip(b"\r")
     if not line:
         raise ParleyError("KEY_PASSWORD_WRONG", f"the password file {path} is empty")
@@ -51,9 +52,10 @@ def password(password_file: str | None, prompt: str, *, confirm: bool = False) -
     if env:
         return env
     if not _terminal_available():
-        raise ParleyError("KEY_PASSWORD_WRONG",
-                          f"no password: give --password-file FILE, set {PASSWORD_ENV}, "
-                          "or run on a terminal")
+        raise ParleyError(
+            "KEY_PASSWORD_WRONG",
+            f"no password: give --password-file FILE, set {PASSWORD_ENV}, or run on a terminal",
+        )
     first = getpass.getpass(prompt).encode()
     if not first:
         raise ParleyError("KEY_PASSWORD_WRONG", "an empty password is not accepted")
@@ -67,8 +69,9 @@ def _read(path: str, what: str) -> bytes:
         with open(path, "rb") as f:
             return f.read(1 << 20)
     except OSError as exc:
-        raise KeyFileError("KEY_FILE_INVALID",
-                           f"cannot read the {what} {path}: {exc.strerror}") from None
+        raise KeyFileError(
+            "KEY_FILE_INVALID", f"cannot read the {what} {path}: {exc.strerror}"
+        ) from None
 
 
 def load_own_key(path: str, password_file: str | None) -> keys.LongTermPrivateKey:
@@ -104,13 +107,15 @@ def _create(path: str, data: bytes, mode: int, force: bool) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def write_key_pair(suite: Suite, prefix: str, secret: bytes, *, force: bool) -> tuple[str, str, keys.LongTermPrivateKey]:
+def write_key_pair(
+    suite: Suite, prefix: str, secret: bytes, *, force: bool
+) -> tuple[str, str, keys.LongTermPrivateKey]:
     """Generate a key of ``suite``; write PREFIX.key (0600, encrypted) and PREFIX.pub."""
     key_path, pub_path = prefix + ".key", prefix + ".pub"
     if not force:

@@ -21,7 +21,9 @@ _STOP = object()
 
 
 class Worker:
-    def __init__(self, fn: Callable[[bytes], None], depth: int = 4, name: str = "parley-io") -> None:
+    def __init__(
+        self, fn: Callable[[bytes], None], depth: int = 4, name: str = "parley-io"
+    ) -> None:
         self._fn = fn
         self._queue: queue.Queue = queue.Queue(depth)
         self._error: BaseException | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 
-_INTERVAL = 0.1   # seconds between redraws
+_INTERVAL = 0.1  # seconds between redraws
 
 
 def human_bytes(n: float) -> str:
@@ -52,14 +52,18 @@ class Progress:
         if self.total:
             frac = min(self.done / self.total, 1.0)
             left = (self.total - self.done) / rate if rate > 0 else 0.0
-            text = (f" {frac * 100:3.0f}% {human_bytes(self.done)} / {human_bytes(self.total)}"
-                    f"  {human_bytes(rate)}/s  {_clock(left)} left")
+            text = (
+                f" {frac * 100:3.0f}% {human_bytes(self.done)} / {human_bytes(self.total)}"
+                f"  {human_bytes(rate)}/s  {_clock(left)} left"
+            )
             bar_width = max(10, min(40, width - len(self.label) - len(text) - 4))
             filled = int(frac * bar_width)
             line = f"{self.label} [{'#' * filled}{'.' * (bar_width - filled)}]{text}"
         else:
-            line = f"{self.label} {human_bytes(self.done)}  {human_bytes(rate)}/s  {_clock(elapsed)}"
-        self.stream.write("\r" + line[:width - 1].ljust(width - 1))
+            line = (
+                f"{self.label} {human_bytes(self.done)}  {human_bytes(rate)}/s  {_clock(elapsed)}"
+            )
+        self.stream.write("\r" + line[: width - 1].ljust(width - 1))
         self.stream.flush()
         self._drawn = True
 

@@ -29,9 +29,10 @@ def write_ready_file(path: str, record: dict) -> None:
     try:
         fd, temp = tempfile.mkstemp(prefix=".parley-ready-", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ParleyError("INTERNAL_ERROR",
-                          f"--ready-file {path}: cannot create files in {folder}: "
-                          f"{exc.strerror}") from None
+        raise ParleyError(
+            "INTERNAL_ERROR",
+            f"--ready-file {path}: cannot create files in {folder}: {exc.strerror}",
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(line)
@@ -42,6 +43,5 @@ def write_ready_file(path: str, record: dict) -> None:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise ParleyError("INTERNAL_ERROR",
-                              f"--ready-file {path}: {exc.strerror}") from None
+            raise ParleyError("INTERNAL_ERROR", f"--ready-file {path}: {exc.strerror}") from None
         raise

@@ -33,9 +33,9 @@ from .progress import Progress
 from .sink import FileSink, StdoutSink
 from .transport import Connection, Deadline, Listener, TransportClosed, connect
 
-DEFAULT_CHUNK = 1 << 18            # the spec's largest DATA record (§7.1, §10)
+DEFAULT_CHUNK = 1 << 18  # the spec's largest DATA record (§7.1, §10)
 RECV_BUFFER = 1 << 20
-LINGER = 2.0                       # seconds to let an ABORT reach a peer that is still sending
+LINGER = 2.0  # seconds to let an ABORT reach a peer that is still sending
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,31 @@ class SessionFailed(Exception):
         self.peer_role = peer_role
 
 
-def _summary(command: str, session: Emitter | Receiver, peer: keys.LongTermPublicKey, total: int,
-             started: float, conn: Connection, **extra) -> Summary:
-    return Summary(command, session.suite.number, session.suite.name, keys.fingerprint(peer),
-                   session.transcript_hash.hex(), total, time.monotonic() - started,
-                   peer_address=conn.peer, **extra)
+def _summary(
+    command: str,
+    session: Emitter | Receiver,
+    peer: keys.LongTermPublicKey,
+    total: int,
+    started: float,
+    conn: Connection,
+    **extra,
+) -> Summary:
+    return Summary(
+        command,
+        session.suite.number,
+        session.suite.name,
+        keys.fingerprint(peer),
+        session.transcript_hash.hex(),
+        total,
+        time.monotonic() - started,
+        peer_address=conn.peer,
+        **extra,
+    )
 
 
-def _give_up(session: Emitter | Receiver, conn: Connection, exc: ParleyError, *, linger: bool) -> None:
+def _give_up(
+    session: Emitter | Receiver, conn: Connection, exc: ParleyError, *, linger: bool
+) -> None:
     """The failure rule's sending part (§9.3 step 4) for an error the core or the shell saw."""
     done = session.state is State.DONE
     if session.error is None:
@@ -101,8 +118,13 @@ def _give_up(session: Emitter | Receiver, conn: Connection, exc: ParleyError, *,
         conn.close()
 
 
-def _read_until(session: Emitter | Receiver, conn: Connection, wanted: type, deadline: Deadline,
-                buffer: memoryview):
+def _read_until(
+    session: Emitter | Receiver,
+    conn: Connection,
+    wanted: type,
+    deadline: Deadline,
+    buffer: memoryview,
+):
     """Feed received bytes to the core until it reports a ``wanted`` event."""
     while True:
         n = conn.recv_into(buffer, deadline.remaining(), deadline.what)
@@ -143,13 +165,21 @@ def _fill(source, view: memoryview) -> int:
     return got
 
 
-def _stream(emitter: Emitter, conn: Connection, source, idle: float | None, size: int | None,
-            chunk_size: int, progress: Progress | None, scratch: memoryview) -> None:
+def _stream(
+    emitter: Emitter,
+    conn: Connection,
+    source,
+    idle: float | None,
+    size: int | None,
+    chunk_size: int,
+    progress: Progress | None,
+    scratch: memoryview,
+) -> None:
     """DATA records then FINAL (§7.3, §7.4), one record in memory at a time."""
     chunk = memoryview(bytearray(chunk_size))
     sent = 0
     while n := _fill(source, chunk):
-        emitter.send_data(chunk[:n])   # the core encrypts from our buffer, keeps nothing of it
+        emitter.send_data(chunk[:n])  # the core encrypts from our buffer, keeps nothing of it
         conn.send_parts(emitter.data_to_send_parts(), idle, "sending data")
         sent += n
         if progress:
@@ -157,18 +187,30 @@ def _stream(emitter: Emitter, conn: Connection, source, idle: float | None, size
         if conn.readable():  # an ABORT from the receiver, or its end of stream
             _check_peer(emitter, conn, scratch)
     if size is not None and sent != size:
-        raise ParleyError("INTERNAL_ERROR", f"the input changed size while being sent "
-                                            f"({size} bytes announced, {sent} read)")
+        raise ParleyError(
+            "INTERNAL_ERROR",
+            f"the input changed size while being sent ({size} bytes announced, {sent} read)",
+        )
     emitter.end_stream()
     conn.send(emitter.data_to_send(), idle, "sending FINAL")
 
 
-def send(host: str, port: int, own: keys.LongTermPrivateKey, peer: keys.LongTermPublicKey,
-         source, header: app_header.FileHeader, *, chunk_size: int = DEFAULT_CHUNK,
-         timeouts: Timeouts = Timeouts(), progress: Progress | None = None) -> Summary:
+def send(
+    host: str,
+    port: int,
+    own: keys.LongTermPrivateKey,
+    peer: keys.LongTermPublicKey,
+    source,
+    header: app_header.FileHeader,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    timeouts: Timeouts = Timeouts(),
+    progress: Progress | None = None,
+) -> Summary:
     """Send ``source`` (a raw binary file object) to a receiver; return when it acknowledged."""
-    emitter = Emitter(SessionConfig(own, peer, SystemEntropy(), app_header=header.encode(),
-                                    chunk_size=chunk_size))
+    emitter = Emitter(
+        SessionConfig(own, peer, SystemEntropy(), app_header=header.encode(), chunk_size=chunk_size)
+    )
     conn = connect(host, port, timeouts.connect)
     started = time.monotonic()
     scratch = memoryview(bytearray(1 << 16))
@@ -179,10 +221,16 @@ def send(host: str, port: int, own: keys.LongTermPrivateKey, peer: keys.LongTerm
             conn.send(emitter.data_to_send(), handshake.remaining(), handshake.what)
             _read_until(emitter, conn, HandshakeComplete, handshake, scratch)
             conn.send(emitter.data_to_send(), timeouts.idle, "sending E_AUTH")
-            _stream(emitter, conn, source, timeouts.idle, header.size, chunk_size, progress,
-                    scratch)
-            ack = _read_until(emitter, conn, Acknowledged,
-                              Deadline(timeouts.idle, "waiting for the acknowledgement"), scratch)
+            _stream(
+                emitter, conn, source, timeouts.idle, header.size, chunk_size, progress, scratch
+            )
+            ack = _read_until(
+                emitter,
+                conn,
+                Acknowledged,
+                Deadline(timeouts.idle, "waiting for the acknowledgement"),
+                scratch,
+            )
         except TransportClosed as closed:
             # The receiver went away; an ABORT it sent first may still be readable.
             while True:
@@ -202,8 +250,9 @@ def send(host: str, port: int, own: keys.LongTermPrivateKey, peer: keys.LongTerm
     return _summary("send", emitter, peer, ack.total, started, conn, name=header.name)
 
 
-def _open_sink(out: str, hdr: app_header.FileHeader, transcript_hash: bytes, *,
-               force: bool, fsync: bool):
+def _open_sink(
+    out: str, hdr: app_header.FileHeader, transcript_hash: bytes, *, force: bool, fsync: bool
+):
     if out == "-":
         return StdoutSink()
     if out.endswith(os.sep) or os.path.isdir(out):
@@ -219,9 +268,17 @@ def _discard(writer: Worker | None, sink, committed: bool) -> None:
         sink.discard()
 
 
-def receive(listener: Listener, own: keys.LongTermPrivateKey, peer: keys.LongTermPublicKey,
-            out: str, *, timeouts: Timeouts = Timeouts(), force: bool = False,
-            fsync: bool = True, progress_factory=None) -> Summary:
+def receive(
+    listener: Listener,
+    own: keys.LongTermPrivateKey,
+    peer: keys.LongTermPublicKey,
+    out: str,
+    *,
+    timeouts: Timeouts = Timeouts(),
+    force: bool = False,
+    fsync: bool = True,
+    progress_factory=None,
+) -> Summary:
     """Accept one sender and receive one message into ``out`` (a file, a folder/ or -)."""
     conn = listener.accept(timeouts.connect)
     listener.close()
@@ -251,8 +308,10 @@ def receive(listener: Listener, own: keys.LongTermPrivateKey, peer: keys.LongTer
                 if isinstance(event, Data):
                     received += len(event.data)
                     if hdr.size is not None and received > hdr.size:
-                        raise ParleyError("LENGTH_MISMATCH",
-                                          f"more than the {hdr.size} bytes the header announced")
+                        raise ParleyError(
+                            "LENGTH_MISMATCH",
+                            f"more than the {hdr.size} bytes the header announced",
+                        )
                     writer.put(event.data)
                     if progress:
                         progress.update(len(event.data))
@@ -264,9 +323,11 @@ def receive(listener: Listener, own: keys.LongTermPrivateKey, peer: keys.LongTer
                         progress = progress_factory(hdr.size)
                 elif isinstance(event, EndOfStream):
                     if hdr.size is not None and event.total != hdr.size:
-                        raise ParleyError("LENGTH_MISMATCH",
-                                          f"the header announced {hdr.size} bytes, "
-                                          f"the stream carried {event.total}")
+                        raise ParleyError(
+                            "LENGTH_MISMATCH",
+                            f"the header announced {hdr.size} bytes, "
+                            f"the stream carried {event.total}",
+                        )
                     writer.drain()
                     sink.commit()
                     committed = True
@@ -279,8 +340,12 @@ def receive(listener: Listener, own: keys.LongTermPrivateKey, peer: keys.LongTer
         if isinstance(exc, TransportClosed):
             exc = ParleyError("TRUNCATED", f"the sender closed the connection ({exc})")
         _discard(writer, sink, committed)
-        _give_up(receiver, conn, exc, linger=exc.error.name not in ("TIMEOUT", "TRUNCATED",
-                                                                    "PEER_ABORTED"))
+        _give_up(
+            receiver,
+            conn,
+            exc,
+            linger=exc.error.name not in ("TIMEOUT", "TRUNCATED", "PEER_ABORTED"),
+        )
         raise SessionFailed(exc, "sender") from None
     except BaseException:  # KeyboardInterrupt, SystemExit: still clean up and tell the peer
         _discard(writer, sink, committed)
@@ -292,5 +357,14 @@ def receive(listener: Listener, own: keys.LongTermPrivateKey, peer: keys.LongTer
         if progress:
             progress.finish()
     conn.close()
-    return _summary("receive", receiver, peer, received, started, conn,
-                    name=hdr.name, path=sink.path, warning=warning)
+    return _summary(
+        "receive",
+        receiver,
+        peer,
+        received,
+        started,
+        conn,
+        name=hdr.name,
+        path=sink.path,
+        warning=warning,
+    )

@@ -32,11 +32,13 @@ class FileSink:
         self.fsync = fsync
         self.folder = os.path.dirname(os.path.abspath(path))
         if not replace and os.path.lexists(path):
-            raise ParleyError("INTERNAL_ERROR",
-                              f"{path} exists (give --force to replace it, or another --out)")
+            raise ParleyError(
+                "INTERNAL_ERROR", f"{path} exists (give --force to replace it, or another --out)"
+            )
         try:
-            fd, self.temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                             suffix=".parley-part", dir=self.folder)
+            fd, self.temp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(path)}.", suffix=".parley-part", dir=self.folder
+            )
         except OSError as exc:
             raise _io_error(f"cannot create a file in {self.folder}", exc) from None
         self._file = os.fdopen(fd, "wb", buffering=0)
@@ -46,7 +48,7 @@ class FileSink:
         try:
             view = memoryview(data)
             while view:  # a raw file may write less than asked (signals, quotas)
-                view = view[self._file.write(view):]
+                view = view[self._file.write(view) :]
         except OSError as exc:
             raise _io_error(f"cannot write {self.temp}", exc) from None
         self.written += len(data)
@@ -67,8 +69,10 @@ class FileSink:
                 os.unlink(self.temp)
         except FileExistsError:
             self.discard()
-            raise ParleyError("INTERNAL_ERROR", f"{self.path} appeared while receiving; "
-                                                "not replaced (give --force)") from None
+            raise ParleyError(
+                "INTERNAL_ERROR",
+                f"{self.path} appeared while receiving; not replaced (give --force)",
+            ) from None
         except OSError as exc:
             self.discard()
             raise _io_error(f"cannot commit {self.path}", exc) from None
@@ -105,7 +109,7 @@ class StdoutSink:
         try:
             view = memoryview(data)
             while view:
-                view = view[self._file.write(view):]
+                view = view[self._file.write(view) :]
         except OSError as exc:
             raise _io_error("cannot write the spool file", exc) from None
         self.written += len(data)

@@ -85,8 +85,9 @@ def connect(host: str, port: int, timeout: float | None) -> Connection:
     except TimeoutError:
         raise timeout_error(f"connecting to {host}:{port}", timeout) from None
     except OSError as exc:
-        raise ParleyError("INTERNAL_ERROR",
-                          f"cannot connect to {host}:{port}: {_describe(exc)}") from None
+        raise ParleyError(
+            "INTERNAL_ERROR", f"cannot connect to {host}:{port}: {_describe(exc)}"
+        ) from None
     _tune(sock)
     return Connection(sock, f"{host}:{port}")
 
@@ -104,8 +105,9 @@ class Listener:
             self.sock.bind(addr)
             self.sock.listen(1)
         except OSError as exc:
-            raise ParleyError("INTERNAL_ERROR", f"cannot listen on {host}:{port}: "
-                                                f"{_describe(exc)}") from None
+            raise ParleyError(
+                "INTERNAL_ERROR", f"cannot listen on {host}:{port}: {_describe(exc)}"
+            ) from None
         name = self.sock.getsockname()
         self.address = (name[0], name[1])
 
