@@ -1,4 +1,4 @@
-"""What a Parley party may do with bytes from an attacker: the rules every fuzz input is checked against.
+"""What a Parley party may do with bytes from an attacker: the rules checked on every fuzz input.
 
 Used by the atheris targets (fuzz/targets.py) and the property tests
 (tests/test_properties.py).  A party fed arbitrary bytes may only

@@ -1,4 +1,7 @@
-"""atheris entry point for one target: python3 fuzz/run_target.py TARGET [libFuzzer flags] [corpus dirs].
+"""atheris entry point for one target.
+
+    python3 fuzz/run_target.py TARGET [libFuzzer flags] [corpus dirs]
+
 
 Normally started by ``tools/fuzz``.  Instruments the ``parley`` package for
 coverage, builds the deterministic transcripts once, then hands

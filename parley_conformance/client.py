@@ -73,7 +73,8 @@ class _StderrTail:
         self._thread.join(timeout)
 
     def since(self, mark: int, limit: int = 4096) -> bytes:
-        """What was written after ``mark`` (a previous ``total``), at most the last ``limit`` bytes."""
+        """What was written after ``mark`` (a previous ``total``): at most the last ``limit``
+        bytes."""
         with self._lock:
             new = self.total - mark
             keep = min(new, limit, len(self._buf))

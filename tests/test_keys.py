@@ -423,7 +423,8 @@ def test_openssl_reads_parley_written_keys(generated, tmp_path, n):
 
 
 def test_encrypted_key_uses_pbes2_with_600000_rounds(tmp_path):
-    """§12: PBES2, PBKDF2-HMAC-SHA256 with 600000 rounds, AES-256-CBC, read back by OpenSSL's parser."""
+    """§12: PBES2, PBKDF2-HMAC-SHA256 with 600000 rounds, AES-256-CBC, read back by OpenSSL's
+    parser."""
     import shutil
     import subprocess
 

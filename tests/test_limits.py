@@ -1,4 +1,5 @@
-"""Resource limits of the core (§4.1, §4.2, §10, §13.2): each refused cheaply, each test able to fail.
+"""Resource limits of the core (§4.1, §4.2, §10, §13.2): each refused cheaply, each test able
+to fail.
 
 Every limit test runs twice: with the limit as shipped, and with the limit
 switched off (the constant raised, or the decoder called without it).  The
@@ -38,7 +39,8 @@ LIMIT = [pytest.param(True, id="limit-on"), WITHOUT]
 
 
 def peak_of(fn):
-    """(bytes allocated at the peak of ``fn()``, its result or the ParleyError/CBORError it raised)."""
+    """(bytes allocated at the peak of ``fn()``, its result or the ParleyError/CBORError it
+    raised)."""
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()

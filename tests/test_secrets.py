@@ -315,8 +315,8 @@ def test_key_file_errors_do_not_quote_the_key(keypairs, suite):
         # (each lambda is called at once, in this iteration of the outer loop)
         for load in (
             lambda: keys.load_private_key(pem, password),  # noqa: B023
-            lambda: keys.load_public_key(pem),
-        ):  # noqa: B023
+            lambda: keys.load_public_key(pem),  # noqa: B023
+        ):
             try:
                 load()
             except ParleyError as exc:

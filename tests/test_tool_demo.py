@@ -1,4 +1,5 @@
-"""``parley demo``: a first run with no setup moves a file in both suites and shows an attack fail."""
+"""``parley demo``: a first run with no setup moves a file in both suites and shows an attack
+fail."""
 
 from __future__ import annotations
 

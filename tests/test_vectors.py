@@ -1,4 +1,5 @@
-"""The committed test vectors: schemas, notes, reproducibility, independent recomputation, rejection.
+"""The committed test vectors: schemas, notes, reproducibility, independent recomputation,
+rejection.
 
 * every vector file validates against its JSON Schema (draft 2020-12);
 * every flag is explained in the file's notes; tcIds are unique;

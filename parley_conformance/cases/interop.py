@@ -154,10 +154,13 @@ def _judge(e, r, message: bytes, header: bytes) -> None:
     elif hr["app_header"] != header:
         problems.append(f"{r.label} released another application header (§7.1)")
     if bytes(r.released) != message:
+        first = next(
+            (i for i, (a, b) in enumerate(zip(r.released, message)) if a != b),
+            min(len(r.released), len(message)),
+        )
         problems.append(
             f"{r.label} released {len(r.released)} bytes; {e.label} sent "
-            f"{len(message)} (first difference at byte "
-            f"{next((i for i, (a, b) in enumerate(zip(r.released, message)) if a != b), min(len(r.released), len(message)))})"
+            f"{len(message)} (first difference at byte {first})"
         )
     end, ack = r.event("end_of_stream"), e.event("acknowledged")
     if end is None or end["total"] != len(message):

@@ -244,7 +244,8 @@ def describe(error: ParleyError, peer_role: str | None = None) -> str:
 
 _HINTS = {
     "BAD_SIGNATURE": "is --peer the right public key for this peer?",
-    "KEY_CONFIRMATION_FAILED": "the peer does not share this session's keys (an attack, or a broken peer)",
+    "KEY_CONFIRMATION_FAILED": "the peer does not share this session's keys "
+    "(an attack, or a broken peer)",
 }
 _PEER_HINTS = {
     "BAD_SIGNATURE": "the peer could not verify us: is each side's --peer the other's public key?",

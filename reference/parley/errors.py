@@ -70,7 +70,8 @@ _ROWS = [
         "UNSUPPORTED_SUITE",
         7,
         "§5.2",
-        "E_HELLO names an unknown suite, or a suite other than the one the Receiver's keys are for.",
+        "E_HELLO names an unknown suite, or a suite other than the one the Receiver's keys "
+        "are for.",
     ),
     (
         "INVALID_PUBLIC_KEY",

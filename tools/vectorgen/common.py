@@ -71,10 +71,11 @@ HEADER_LINES = [
     "implementation in deterministic mode; tools/checkvectors recomputes every positive vector "
     "without the reference.",
     "Injected values: every draw of a party (§3.5) is listed under 'entropy' in draw order; they "
-    'were derived from the seed "parley-v1-vectors" with HKDF-SHA-256 (reference/parley/entropy.py, '
-    "SeededEntropy). Implementations are given the values, never the seed.",
-    "Signatures are deterministic (RFC 6979 §3.2 with the signature's hash, §3.3); the nonces k are "
-    "recorded under 'signatureNonces' and in the intermediates.",
+    'were derived from the seed "parley-v1-vectors" with HKDF-SHA-256 '
+    "(reference/parley/entropy.py, SeededEntropy). Implementations are given the values, never "
+    "the seed.",
+    "Signatures are deterministic (RFC 6979 §3.2 with the signature's hash, §3.3); the nonces k "
+    "are recorded under 'signatureNonces' and in the intermediates.",
     "Long-term keys are derived from the same seed: suite 1 is DSA over the domain parameters of "
     "RFC 6979 Appendix A.2.2 with x = (OS2IP(D) mod (q-1)) + 1, suite 2 is ECDSA P-384 with "
     "d = (OS2IP(D) mod (n-1)) + 1, where D is the 48-byte draw 'key' of "
@@ -87,7 +88,8 @@ HEADER_LINES = [
 
 @dataclass(frozen=True)
 class KeySet:
-    """One suite's three long-term keys (§12): the Emitter's, the Receiver's and another valid one."""
+    """One suite's three long-term keys (§12): the Emitter's, the Receiver's and another valid
+    one."""
 
     suite: Suite
     emitter: keys.LongTermPrivateKey

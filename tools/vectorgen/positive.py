@@ -146,7 +146,7 @@ def intermediates(s: Session) -> list[dict]:
             lambda b: (
                 1
                 <= int.from_bytes(b, "big")
-                <= 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973
+                <= 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973  # noqa: E501
                 - 1
             )
         )

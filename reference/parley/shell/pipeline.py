@@ -4,8 +4,9 @@ The receiver's file writes release the GIL, as does OpenSSL's HMAC over a
 large buffer: with the writes in a second thread, the next record is
 verified and decrypted while the previous one is written (measured: about
 a quarter faster over loopback on 2 cores; the same hand-off for the
-sender's socket writes gained nothing, so the sender stays single-threaded).  The core stays in the calling thread (it is not
-thread-safe and needs no lock); only immutable ``bytes`` cross over.  At
+sender's socket writes gained nothing, so the sender stays single-threaded).
+The core stays in the calling thread (it is not thread-safe and needs no
+lock); only immutable ``bytes`` cross over.  At
 most ``depth`` items wait in the queue, so memory stays bounded by a few
 records.  The first exception the worker meets is re-raised in the caller
 by the next ``put`` or by ``drain``.
