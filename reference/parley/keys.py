@@ -62,7 +62,7 @@ class LongTermPublicKey:
     suite: Suite
     spki_der: bytes
     identity: bytes
-    handle: object = field(compare=False)
+    handle: keyfile.PublicHandle = field(compare=False)
 
     def verify(self, message: bytes, sig: bytes) -> bool:
         """True iff ``sig`` (r || s, §3.3) is this key's signature of ``message``."""
@@ -93,7 +93,7 @@ class LongTermPrivateKey:
     suite: Suite
     spki_der: bytes
     identity: bytes
-    handle: object = field(compare=False)
+    handle: keyfile.PrivateHandle = field(compare=False)
 
     @property
     def public(self) -> LongTermPublicKey:
@@ -131,8 +131,8 @@ class LongTermPrivateKey:
 # ------------------------------------------------------------------ classification
 
 
-def _suite_of(handle: object) -> Suite:
-    return SUITES[keyfile.suite_number(handle)]  # type: ignore[arg-type]
+def _suite_of(handle: keyfile.PrivateHandle | keyfile.PublicHandle) -> Suite:
+    return SUITES[keyfile.suite_number(handle)]
 
 
 def _check_expected(suite: Suite, expect_suite: Suite | None) -> None:
@@ -262,7 +262,7 @@ def load_private_key(
         )
     if password is not None and not isinstance(password, (bytes, bytearray, memoryview)):
         raise TypeError("password must be bytes or None")
-    if encrypted:
+    if encrypted and password is not None:  # (encrypted without a password was refused above)
         try:
             der = pbes2.decrypt_pkcs8(der, bytes(password))
         except pbes2.UnsupportedScheme as exc:

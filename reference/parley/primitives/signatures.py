@@ -17,6 +17,8 @@ Keys are the handles of :mod:`.keyfile`.
 
 from __future__ import annotations
 
+from typing import cast
+
 from cryptography.exceptions import InvalidSignature as _InvalidSignature
 from cryptography.hazmat.primitives import hashes as _hashes
 from cryptography.hazmat.primitives.asymmetric import ec as _ec
@@ -38,7 +40,11 @@ def _check_key(key: object, suite_number: int, private: bool) -> None:
         cls: type = dsa.PrivateKey if private else dsa.PublicKey
         if not isinstance(key, cls):
             raise ValueError("suite 1 needs a DSA key")
-        params = key.public.params if isinstance(key, dsa.PrivateKey) else key.params
+        params = (
+            key.public.params
+            if isinstance(key, dsa.PrivateKey)
+            else cast(dsa.PublicKey, key).params
+        )
         if params.p.bit_length() != dsa.L_BITS or params.q.bit_length() != dsa.N_BITS:
             raise ValueError("suite 1 needs DSA with a 2048-bit p and a 256-bit q")
     elif suite_number == 2:
@@ -66,8 +72,8 @@ def sign(
     n = SCALAR_LEN[suite_number]
     message = bytes(message)
     if isinstance(private_key, dsa.PrivateKey):
-        r, s, k = dsa.sign(private_key, message, deterministic=deterministic)
-        return _encode(r, s, n), (k if deterministic else None)
+        r, s, k_dsa = dsa.sign(private_key, message, deterministic=deterministic)
+        return _encode(r, s, n), (k_dsa if deterministic else None)
     assert isinstance(private_key, _ec.EllipticCurvePrivateKey)
     try:
         if deterministic:
