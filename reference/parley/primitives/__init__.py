@@ -15,7 +15,7 @@ Modules:
 * :mod:`.ffdh` -- the RFC 7919 ffdhe2048 group of suite 1 (§3.2, §3.4), on GMP.
 * :mod:`.p384` -- ECDH on P-384 for suite 2 (§3.2, §3.4).
 * :mod:`.dsa` -- DSA-2048/256 for suite 1 (§3.3, FIPS 186-4 §4), on GMP.
-* :mod:`.rfc6979` -- deterministic and hedged nonces (RFC 6979 §3.2, §3.6).
+* :mod:`.rfc6979` -- deterministic and hedged nonces (RFC 6979 §3.2 and RFC 6979 §3.6).
 * :mod:`.signatures` -- fixed-length r || s DSA / ECDSA signatures (§3.3).
 * :mod:`.keyfile`, :mod:`.der`, :mod:`.pbes2` -- key files (§12): PKCS#8 and
   SubjectPublicKeyInfo, a strict DER codec, password-based encryption.
