@@ -50,14 +50,16 @@ def decode(body: bytes) -> dict:
     try:
         item = cbor.decode(body, max_depth=MAX_DEPTH, max_items=MAX_ITEMS)
     except cbor.CBORError as exc:
-        hint = ""
         if exc.kind == cbor.NON_DETERMINISTIC:
-            hint = (
-                " (adapter §2.3: use the deterministic encoding; map keys sorted by their "
-                "encoded bytes, so shorter keys first)"
-            )
+            # Valid CBOR, only not in the deterministic encoding: say so (not "not valid CBOR").
+            raise AdapterProtocolError(
+                f"message body is well-formed CBOR but not in the deterministic encoding: {exc} "
+                "(adapter §2.3: use the deterministic encoding; map keys sorted by their "
+                "encoded bytes, so shorter keys first)",
+                body[:64],
+            ) from None
         raise AdapterProtocolError(
-            f"message body is not valid CBOR for the adapter protocol: {exc}{hint}", body[:64]
+            f"message body is not valid CBOR for the adapter protocol: {exc}", body[:64]
         ) from None
     if not isinstance(item, dict):
         raise AdapterProtocolError(
@@ -183,7 +185,11 @@ class Unsupported(Exception):
 
 
 class AdapterErrorReply(Exception):
-    """The adapter answered ``error`` (adapter §3.9)."""
+    """The adapter answered ``error`` (adapter §3.9); ``code`` is its error code."""
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _want(msg: dict, key: str, kind, what: str) -> object:
@@ -261,17 +267,27 @@ def check_reply_id(msg: dict, rid: int) -> None:
         )
 
 
-def parse_result(msg: dict, rid: int) -> Result:
-    """Check a reply to start/feed/eof (adapter §3.7); raise for unsupported/error replies."""
+def parse_result(msg: dict, rid: int, session: int | None = None) -> Result:
+    """Check a reply to start/feed/eof (adapter §3.7); raise for unsupported/error replies.
+
+    ``session``: the request's session id, which a result must echo [R-A3.7-2].
+    """
     check_reply_id(msg, rid)
     kind = msg["type"]
     if kind == "unsupported":
         raise Unsupported(str(msg.get("reason", "")))
     if kind == "error":
-        raise AdapterErrorReply(f"{msg.get('code', '?')}: {msg.get('message', '')}")
+        raise AdapterErrorReply(
+            f"{msg.get('code', '?')}: {msg.get('message', '')}", str(msg.get("code", ""))
+        )
     if kind != "result":
         raise AdapterProtocolError(f'expected a "result" reply, got {kind!r} (adapter §3.1)')
     where = "adapter §3.7"
+    if session is not None and msg.get("session") != session:
+        raise AdapterProtocolError(
+            f'result: "session" is {msg.get("session")!r}, the request\'s session is '
+            f"{session} ({where}: a result echoes the request's session)"
+        )
     out = _want(msg, "out", bytes, where)
     released = _want(msg, "released", bytes, where)
     events = _want(msg, "events", list, where)
@@ -297,8 +313,14 @@ def parse_result(msg: dict, rid: int) -> Result:
             raise AdapterProtocolError(f'result: "error" must be null or a map ({where})')
         name = _want(err, "name", str, where)
         number = _want(err, "number", int, where)
-        detail = err.get("detail", "")
-        info = ErrorInfo(name, number, detail if isinstance(detail, str) else "")
+        # adapter §3.7: "detail" is optional: absent (or null) when not given, else text.
+        detail = err.get("detail")
+        if detail is not None and not isinstance(detail, str):
+            raise AdapterProtocolError(
+                f'result: error "detail" must be text, or absent, got '
+                f"{type(detail).__name__} ({where})"
+            )
+        info = ErrorInfo(name, number, detail or "")
     if status == "failed" and info is None:
         raise AdapterProtocolError(f'result: status "failed" without an "error" ({where})')
     return Result(out, released, events, status, info, msg)

@@ -120,7 +120,13 @@ def _parser() -> argparse.ArgumentParser:
             type=int,
             default=ap.DEFAULT_MAX_REPLY,
             metavar="BYTES",
-            help=argparse.SUPPRESS,
+            help="refuse a reply declaring more than BYTES, before reading it (default 16 MiB, "
+            "adapter §5.4); cases whose message would not fit in one reply are UNSUPPORTED",
+        )
+        ex.add_argument(
+            "--strict",
+            action="store_true",
+            help="a WARN (a SHOULD of the spec not followed) fails the run (adapter §5.3)",
         )
         out = sp.add_argument_group("reports")
         out.add_argument("--json", metavar="FILE", help="write every result as JSON")
@@ -184,6 +190,8 @@ def _rerun(args, case_id: str) -> str:
             words += ["--vectors", args.vectors]
     else:
         words += [args.adapter_a, args.adapter_b]
+    if args.strict:
+        words.append("--strict")
     for flag, value, default in (
         ("--timeout", args.timeout, 5.0),
         ("--case-timeout", args.case_timeout, 30.0),
@@ -263,6 +271,8 @@ def _main(args) -> int:
     all_cases, warnings = collect(args)
     selected = runner.select(all_cases, patterns=args.patterns, suite=args.suite, role=args.role)
     if args.list:
+        if not selected:
+            raise runner.UsageError("no case matches the selection")
         for c in selected:
             print(f"{c.id}\t{c.title}" if args.verbose else c.id)
         return 0
@@ -278,6 +288,7 @@ def _main(args) -> int:
         case_timeout=args.case_timeout,
         startup_timeout=args.startup_timeout,
         max_reply=args.max_reply,
+        strict=args.strict,
         rerun=lambda cid: _rerun(args, cid),
     )
     progress = None if args.no_progress else report.Progress(len(selected))

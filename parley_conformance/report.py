@@ -116,6 +116,15 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
             f"({len(failing) - DETAILED} more failures shown without transcripts; "
             "use -v, --json or the rerun commands for the rest)"
         )
+    warned = [r for r in run.results if r.outcome == "WARN"]
+    if warned:
+        # Always on the console, not only in --json (adapter §5.3).
+        parts.append(
+            "\n".join(
+                [f"warnings (a SHOULD not followed; --strict makes them failures): {len(warned)}"]
+                + [f"WARN    {r.id}: {r.actual}" for r in warned]
+            )
+        )
     if verbose:
         for r in run.results:
             if r.outcome in ("XFAIL", "SKIP", "UNSUPPORTED"):
@@ -129,6 +138,8 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
     verdict = "result: " + (
         "PASS" if not bad else f"FAIL ({bad} failing case{'s' if bad != 1 else ''})"
     )
+    if warned and not bad:
+        verdict += f" with {len(warned)} warning{'s' if len(warned) != 1 else ''}"
     tail = "\n".join([head, "", summary_table(run), "", verdict])
     return "\n\n".join(parts + [tail])
 
@@ -146,11 +157,13 @@ def _result_json(r: Result) -> dict:
         "actual": r.actual,
         "details": r.details,
         "notes": r.notes,
+        "warnings": r.warnings,
+        "rules": list(r.rules),
         "reason": r.reason,
         "duration": round(r.duration, 4),
         "rerun": r.rerun,
     }
-    if r.outcome not in ("PASS", "SKIP", "UNSUPPORTED"):
+    if r.outcome not in ("PASS", "WARN", "SKIP", "UNSUPPORTED"):
         d["stderr"] = r.stderr
         d["transcript"] = [
             {k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.items()}
@@ -219,6 +232,8 @@ def write_junit(path: str, run: Run) -> None:
         body = _x(failure_block(r))
         if r.outcome in ("FAIL", "XPASS"):
             ET.SubElement(tc, "failure", message=_x(r.actual[:500]), type=r.outcome).text = body
+        elif r.outcome == "WARN":
+            ET.SubElement(tc, "system-out").text = _x(f"WARN: {r.actual}")
         elif r.outcome in ("TIMEOUT", "CRASH"):
             ET.SubElement(tc, "error", message=_x(r.actual[:500]), type=r.outcome).text = body
         elif r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL"):

@@ -23,8 +23,8 @@ from . import adapter_protocol as ap
 from .cases import Case, CaseContext, CaseFailure, CaseUnsupported
 from .client import AdapterClient, AdapterCrashed, AdapterTimeout
 
-OUTCOMES = ("PASS", "FAIL", "XFAIL", "XPASS", "SKIP", "UNSUPPORTED", "TIMEOUT", "CRASH")
-FAILING = {"FAIL", "XPASS", "TIMEOUT", "CRASH"}  # adapter §5.3
+OUTCOMES = ("PASS", "WARN", "FAIL", "XFAIL", "XPASS", "SKIP", "UNSUPPORTED", "TIMEOUT", "CRASH")
+FAILING = {"FAIL", "XPASS", "TIMEOUT", "CRASH"}  # adapter §5.3 (WARN too with --strict)
 MAX_START_FAILURES = 3
 
 
@@ -51,6 +51,8 @@ class Result:
     section: str = ""
     details: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # SHOULDs not followed (adapter §5.3)
+    rules: tuple[str, ...] = ()  # the rule ids the case exercises
     transcript: list[dict] = field(default_factory=list)
     stderr: str = ""
     duration: float = 0.0
@@ -151,6 +153,7 @@ class Settings:
     case_timeout: float = 30.0
     startup_timeout: float = 20.0
     max_reply: int = ap.DEFAULT_MAX_REPLY
+    strict: bool = False  # --strict: a WARN (a SHOULD not followed) is a FAIL (adapter §5.3)
     rerun: Callable[[str], str] = lambda case_id: ""
 
 
@@ -212,6 +215,7 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         case.title,
         case.expected,
         section=case.section,
+        rules=case.rules,
         rerun=s.rerun(case.id),
     )
     if exp is not None and exp.action == "skip":
@@ -267,8 +271,14 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
     if broken:
         worker.kill_all()
     res.notes = ctx.notes
+    res.warnings = list(ctx.warnings)
+    if res.outcome == "PASS" and res.warnings:
+        # A violated SHOULD: visible as WARN; with --strict a failure (adapter §5.3).
+        res.outcome = "FAIL" if s.strict else "WARN"
+        res.actual = res.warnings[0] + (" (--strict)" if s.strict else "")
+        res.details = res.warnings[1:]
     res.transcript = ctx.transcript.finish()
-    if res.outcome not in ("PASS", "UNSUPPORTED"):
+    if res.outcome not in ("PASS", "WARN", "UNSUPPORTED"):
         tails = []
         for c, m in zip(clients, marks):
             tail = c.stderr_since(m).rstrip()

@@ -321,3 +321,35 @@ def test_reference_adapter_reports_registry_errors_and_bad_requests():
     r = pipe.read()
     assert r["type"] == "error" and r["id"] is None
     assert pipe.finish() == 0
+
+
+def test_unsorted_keys_are_reported_as_non_deterministic_not_as_invalid_cbor():
+    """Finding 34: a reply with unsorted keys is valid CBOR, only not deterministic."""
+    body = cbor2.dumps({"type": "closed", "id": 1, "session": 1})
+    with pytest.raises(ap.AdapterProtocolError) as exc:
+        ap.decode(body)
+    assert "not valid CBOR" not in str(exc.value)
+    assert "well-formed CBOR but not in the deterministic encoding" in str(exc.value)
+
+
+def test_a_result_must_echo_the_session_and_detail_is_text_or_absent():
+    """adapter §3.7: "session" is the request's; "detail" is optional text (finding 37)."""
+    base = {
+        "type": "result",
+        "id": 3,
+        "session": 9,
+        "out": b"",
+        "released": b"",
+        "events": [],
+        "status": "running",
+        "error": None,
+    }
+    assert ap.parse_result(dict(base), 3, 9).status == "running"
+    with pytest.raises(ap.AdapterProtocolError, match="echoes the request's session"):
+        ap.parse_result(dict(base, session=8), 3, 9)
+    err = {"name": "TRUNCATED", "number": 14}
+    failed = dict(base, status="failed")
+    assert ap.parse_result(dict(failed, error=err), 3, 9).error.detail == ""
+    assert ap.parse_result(dict(failed, error=dict(err, detail=None)), 3, 9).error.detail == ""
+    with pytest.raises(ap.AdapterProtocolError, match="must be text"):
+        ap.parse_result(dict(failed, error=dict(err, detail=5)), 3, 9)

@@ -367,3 +367,79 @@ def test_version():
             timeout=60,
         )
         assert p.returncode == 0 and p.stdout == f"conformance {parley.__version__}\n", p
+
+
+# -- findings items 27-38 and the WARN outcome (spec 1.1) ---------------------------------
+
+
+def test_a_should_not_followed_is_a_visible_warn_and_strict_makes_it_a_failure(cli):
+    """adapter §5.3: WARN is on the console (not only in --json); --strict fails the run."""
+    adapter = ZOO / "hides-transcript-hash"
+    sel = ["-k", "live/receiver/suite1/session/frame-by-frame", "--no-progress"]
+    p = cli("run", adapter, *sel)
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert "WARN    live/receiver/suite1/session/frame-by-frame: handshake_complete" in p.stdout
+    assert "§5.6 SHOULD" in p.stdout and "result: PASS with 1 warning" in p.stdout
+    assert re.search(r"^\s+WARN\s+total\s*$", p.stdout, re.M), p.stdout  # a summary column
+    p = cli("run", adapter, "--strict", *sel)
+    assert p.returncode == 1 and "(--strict)" in p.stdout and "result: FAIL" in p.stdout
+    assert "conformance run" in p.stdout and "--strict" in p.stdout  # the rerun line keeps it
+
+
+def test_help_documents_max_reply_and_strict():
+    p = conformance("run", "--help")
+    assert "--max-reply" in p.stdout and "--strict" in p.stdout, p.stdout
+
+
+def test_a_message_that_cannot_fit_one_reply_is_unsupported_not_a_failure(cli):
+    """Finding 33: the Emitter's one reply carries the whole message (adapter §4.1, §5.4)."""
+    p = cli(
+        "run",
+        "--max-reply",
+        "200000",
+        "-v",
+        "--no-progress",
+        "-k",
+        "live/emitter/suite2/largest-records/*",
+        "-k",
+        "live/emitter/suite2/session/frame-by-frame",
+    )
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert "UNSUPPORTED live/emitter/suite2/largest-records/whole-flights" in p.stdout
+    assert "--max-reply" in p.stdout
+
+
+def test_list_without_vectors_or_matches_is_an_error(cli, tmp_path, monkeypatch):
+    """Finding 32: `--list -k tc101` without vectors (and a selection of nothing) exits 2."""
+    monkeypatch.setenv("PARLEY_VECTORS", str(tmp_path))
+    p = cli("run", "--list", "-k", "tc101")
+    assert p.returncode == 2 and "no test vectors found" in p.stderr and not p.stdout
+    monkeypatch.delenv("PARLEY_VECTORS")
+    p = cli("run", "--list", "-k", "no-such-case")
+    assert p.returncode == 2 and "no case matches" in p.stderr
+
+
+def test_wheel_build_writes_nothing_into_the_checkout_and_ships_the_vectors(tmp_path):
+    """Finding 38: building (hatchling) leaves no build/, dist/ or *.egg-info in the checkout."""
+    import zipfile
+
+    def artefacts():
+        return {p.name for p in ROOT.iterdir() if p.name in ("build", "dist")} | {
+            p.name for p in ROOT.glob("*.egg-info")
+        }
+
+    before = artefacts()
+    p = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if p.returncode != 0 and "hatchling" in p.stderr and "No matching distribution" in p.stderr:
+        pytest.skip("no package index for the build backend")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert artefacts() == before
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for f in ("parley_v1_sessions.json", "parley_v1_negative.json"):
+        assert f"parley_conformance/vectors/{f}" in names

@@ -110,10 +110,13 @@ def _public_key(pem, cache: dict):
 def _result(req: dict, session: Session, call) -> dict:
     """Run one operation and build the result reply (adapter §3.7)."""
     error = None
+    ended = getattr(session.party, "error", None) is not None  # the error is a repeat
     try:
         events = call()
     except ParleyError as exc:
-        events = getattr(exc, "events", [])
+        # The events of the request that failed; a later request repeats the error only
+        # (adapter §3.7): nothing is released or reported twice.
+        events = [] if ended else getattr(exc, "events", [])
         error = {"name": exc.error.name, "number": exc.error.number, "detail": exc.detail}
     released = b"".join(e.data for e in events if isinstance(e, Data))
     reported = []

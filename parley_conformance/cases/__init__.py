@@ -51,11 +51,15 @@ class Case:
     expected: str  # the expected outcome, one line
     body: Callable[[CaseContext], None] = field(repr=False)
     adapters: int = 1  # 2 for interop
+    rules: tuple[str, ...] = ()  # the spec's rule ids it exercises ([R-7.3-3], spec/parley.md)
 
 
 # -- transcript -----------------------------------------------------------------------
 
 FRAME_VIEW_LIMIT = 1 << 20
+# What a reply carries besides the message's bytes: E_AUTH, record heads and tags, FINAL, the
+# reply's own keys (adapter §3.7); generous for the runner's chunk sizes (at least 32 bytes).
+REPLY_OVERHEAD = 64 << 10
 
 
 def frame_type(body: bytes) -> str:
@@ -140,6 +144,7 @@ class CaseContext:
         self.deadline = deadline
         self.transcript = Transcript()
         self.notes: list[str] = []
+        self.warnings: list[str] = []  # violated SHOULDs: outcome WARN (adapter §5.3)
 
     @property
     def hello(self) -> ap.Hello:
@@ -150,6 +155,11 @@ class CaseContext:
 
     def note(self, text: str) -> None:
         self.notes.append(text)
+
+    def warn(self, text: str) -> None:
+        """A SHOULD the implementation did not follow: WARN, or FAIL with --strict (adapter §5.3)."""
+        if text not in self.warnings:
+            self.warnings.append(text)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -198,6 +208,7 @@ class ImplSession:
         self.events: list[dict] = []
         self.status = "new"
         self.error: ap.ErrorInfo | None = None
+        self.expect_error_reply = False  # a case that wants the adapter's error reply
         self.out = bytearray()  # everything the implementation sent
         self._untaken = bytearray()  # sent but not yet handed to the peer
         self.requests = 0
@@ -206,10 +217,18 @@ class ImplSession:
 
     def start(self) -> ap.Result:
         limit = self.client.hello.max_message
-        if len(self.start_args["message"]) > limit:
+        n = len(self.start_args["message"])
+        if n > limit:
             raise CaseUnsupported(
-                f"the case sends a {len(self.start_args['message'])}-byte "
-                f"message; the adapter takes at most {limit} (adapter §3.2)"
+                f"the case sends a {n}-byte message; the adapter takes at most {limit} "
+                "(adapter §3.2)"
+            )
+        if self.role == "emitter" and n + REPLY_OVERHEAD > self.client.max_reply:
+            # The Emitter's reply that completes the handshake carries the whole message
+            # (adapter §4.1), so it must fit under the reply limit (adapter §5.4).
+            raise CaseUnsupported(
+                f"the case sends a {n}-byte message, which one reply carries; the reply limit "
+                f"is {self.client.max_reply} bytes (--max-reply, adapter §5.4)"
             )
         return self._call(
             "start", lambda rid: ap.start_request(rid, self.session_id, **self.start_args)
@@ -239,12 +258,15 @@ class ImplSession:
 
     def _call(self, what: str, build) -> ap.Result:
         self.requests += 1
+        before = self.status
         try:
             rid, msg = self.client.request(build, self.ctx.deadline)
-            result = ap.parse_result(msg, rid)
+            result = ap.parse_result(msg, rid, self.session_id)
         except ap.Unsupported as exc:
             raise CaseUnsupported(f"the adapter answered unsupported to {what}: {exc}") from None
         except ap.AdapterErrorReply as exc:
+            if self.expect_error_reply:
+                raise
             raise CaseFailure(
                 f"the adapter answered {what} with an error reply: {exc}",
                 [
@@ -254,6 +276,7 @@ class ImplSession:
             ) from None
         if result.out:
             self.ctx.transcript.data(self.label, self.peer_label, result.out)
+        self._check_reply(what, before, result)
         self.out += result.out
         self._untaken += result.out
         self.released += result.released
@@ -274,6 +297,75 @@ class ImplSession:
             if self.error is None:
                 self.error = result.error
         return result
+
+    def _check_reply(self, what: str, before: str, result: ap.Result) -> None:
+        """Every field of every reply, not only the last (adapter §3.7, parley §9).
+
+        The status never leaves a terminal state, a terminal state never gives way to another
+        [R-9.3-2]; each event is reported at most once and in protocol order (adapter §4.2).
+        """
+        if before in ("done", "failed") and result.status != before:
+            raise CaseFailure(
+                f"status went from {before!r} to {result.status!r} at {what}: DONE and FAILED "
+                "are terminal (§9.1, §9.3)",
+                [self.summary()],
+            )
+        if what == "start" and result.status != "running":
+            raise CaseFailure(
+                f"status {result.status!r} in reply to start, without an error; a new session "
+                "is running (adapter §3.3)",
+                [self.summary()],
+            )
+        if before in ("done", "failed") and (result.events or result.released):
+            raise CaseFailure(
+                f"reported events or released bytes at {what} after the session had ended "
+                f"({before}) (§9.3)",
+                [self.summary()],
+            )
+        seen = [e["type"] for e in self.events]
+        for ev in result.events:
+            kind = ev["type"]
+            if kind in seen:
+                raise CaseFailure(f"reported {kind} twice (adapter §4.2)", [self.summary()])
+            if kind != "handshake_complete" and "handshake_complete" not in seen:
+                raise CaseFailure(
+                    f"reported {kind} before handshake_complete (adapter §4.2, §9.2)",
+                    [self.summary()],
+                )
+            seen.append(kind)
+
+    def after_end(self, *, status: str, error: ap.ErrorInfo | None, feed: bytes) -> None:
+        """Later requests on an ended session (adapter §3.7, [R-9.3-2], [R-9.3-7]).
+
+        A ``feed`` (when ``feed`` is not empty) and an ``eof``: each reply repeats ``error``
+        (name and number) with ``status`` and sends, releases and reports nothing.
+        """
+        steps = ([("feed", lambda: self.feed(feed))] if feed else []) + [("eof", self.eof)]
+        for what, call in steps:
+            before = len(self.out)
+            result = call()
+            got = result.error
+            if (got is None) != (error is None) or (
+                got is not None and (got.name, got.number) != (error.name, error.number)
+            ):
+                raise CaseFailure(
+                    f"a later {what} on the {status} session reported {got or 'no error'}; "
+                    f"every later request repeats {error or 'no error'} (adapter §3.7, §9.3)",
+                    [self.summary()],
+                )
+            if result.status != status:
+                raise CaseFailure(
+                    f"a later {what} gave status {result.status!r}; the session is {status} "
+                    "(§9.3)",
+                    [self.summary()],
+                )
+            sent = frame_types(bytes(self.out[before:]))
+            if sent:
+                raise CaseFailure(
+                    f"a later {what} on the {status} session sent {', '.join(sent)}: an ended "
+                    "session sends nothing more, ABORT included (§9.3)",
+                    [self.summary()],
+                )
 
     # -- what happened -------------------------------------------------------------
 
@@ -316,6 +408,57 @@ def frame_types(stream: bytes) -> list[str]:
         names.append(frame_type(stream[i + 4 : i + 4 + n]))
         i += 4 + n
     return names
+
+
+def frame_bodies(stream: bytes) -> list[bytes]:
+    """The complete frame bodies of a byte stream (a trailing partial frame is dropped)."""
+    out, i = [], 0
+    while len(stream) - i >= 4:
+        n = int.from_bytes(stream[i : i + 4], "big")
+        if n > FRAME_VIEW_LIMIT or i + 4 + n > len(stream):
+            break
+        out.append(stream[i + 4 : i + 4 + n])
+        i += 4 + n
+    return out
+
+
+def check_abort(sent: bytes, error: str, *, sends_abort: bool) -> list[str]:
+    """The ABORT rule of §9.3 step 4 and §5.7 (a MUST since 1.1): problems, or [].
+
+    ``sent``: what the party sent in the reply that reported ``error``.  With
+    ``sends_abort`` exactly one ABORT, last, carrying the error's number (a local error,
+    64 and above, is sent as INTERNAL_ERROR, §11) [R-9.3-4] [R-5.7-1]; without it (the error
+    is PEER_ABORTED or TRUNCATED, or the session had completed) no ABORT [R-9.3-5] [R-9.3-7].
+    """
+    from parley.errors import REGISTRY
+
+    bodies = frame_bodies(sent)
+    aborts = [b for b in bodies if frame_type(b) == "ABORT"]
+    if not sends_abort:
+        if aborts:
+            return [
+                f"sent ABORT after {error}: a party sends no ABORT after PEER_ABORTED or "
+                "TRUNCATED, nor once the session is complete (§9.3)"
+            ]
+        return []
+    if not aborts:
+        return [f"no ABORT was sent after {error}: the failure rule sends ABORT (§9.3 step 4, §5.7)"]
+    problems = []
+    if len(aborts) > 1:
+        problems.append(f"sent {len(aborts)} ABORT frames; one is sent (§9.3 step 4)")
+    if frame_type(bodies[-1]) != "ABORT":
+        problems.append("sent a frame after ABORT (§9.3 step 4: ABORT, then close)")
+    entry = REGISTRY[error]
+    want = entry.number if entry.number < 64 else REGISTRY["INTERNAL_ERROR"].number
+    try:
+        got = cbor.decode(aborts[0], max_depth=2, max_items=16).get(9)
+    except (cbor.CBORError, AttributeError):
+        got = None
+    if got != want:
+        problems.append(
+            f"ABORT carried number {got!r}; the error detected is {error} ({want}) (§5.7, §11)"
+        )
+    return problems
 
 
 def slug(text: str, limit: int = 48) -> str:

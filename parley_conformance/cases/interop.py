@@ -101,7 +101,7 @@ def _body(suite, e_index, r_index, names, message, header, chunk, shape):
         )
         try:
             _relay(ctx, e, r, shape)
-            _judge(e, r, message, header)
+            _judge(ctx, e, r, message, header)
         except CaseFailure:
             close_quietly(ctx, e)
             close_quietly(ctx, r)
@@ -131,7 +131,7 @@ def _relay(ctx: CaseContext, e, r, shape: str) -> None:
             break
 
 
-def _judge(e, r, message: bytes, header: bytes) -> None:
+def _judge(ctx: CaseContext, e, r, message: bytes, header: bytes) -> None:
     for s in (e, r):
         if s.error is not None:
             raise CaseFailure(
@@ -146,6 +146,11 @@ def _judge(e, r, message: bytes, header: bytes) -> None:
     he, hr = e.event("handshake_complete"), r.event("handshake_complete")
     if he is None or hr is None:
         problems.append("a handshake_complete event is missing (adapter §4.2)")
+    elif b"" in (he["transcript_hash"], hr["transcript_hash"]):
+        ctx.warn(
+            "a handshake_complete carries an empty transcript_hash: TH_4 is not exposed "
+            "(§5.6 SHOULD [R-5.6-1])"
+        )
     elif he["transcript_hash"] != hr["transcript_hash"]:
         problems.append(
             f"TH_4 differs (§5.6): {e.label} {he['transcript_hash'].hex()}, "

@@ -27,7 +27,7 @@ from parley.primitives import ffdh, p384
 from parley.records import RecordKeys
 
 from .. import peer as P
-from . import Case, CaseContext, CaseFailure, frame_types
+from . import Case, CaseContext, CaseFailure, check_abort, frame_types
 
 SHAPES = ("whole-flights", "frame-by-frame", "split-frames", "byte-by-byte")
 ALL_SHAPES = SHAPES
@@ -267,6 +267,11 @@ class _Live:
         problems = []
         if hs is None:
             problems.append("no handshake_complete event (adapter §4.2)")
+        elif hs["transcript_hash"] == b"":
+            self.ctx.warn(
+                "handshake_complete carries an empty transcript_hash: TH_4 is not exposed "
+                "(§5.6 SHOULD [R-5.6-1]); the transcripts could not be compared"
+            )
         elif hs["transcript_hash"] != peer.transcript_hash:
             problems.append(
                 f"TH_4 differs (§5.6): implementation {hs['transcript_hash'].hex()}, "
@@ -394,10 +399,14 @@ class _Live:
                 )
             if impl.status != "failed":
                 problems.append(f"status {impl.status!r} after the error; expected 'failed' (§9.3)")
-        # What was sent with or after the error: nothing but ABORT (§9.3 step 4).
+        # What was sent with or after the error: nothing but ABORT (§9.3 step 4); after
+        # completion nothing at all, besides the ACK of the FINAL in the same reply (§9.3).
         sent = frame_types(self.fail_reply_out)
-        allowed_types = {"ABORT", "ACK"} if exp.after_end else {"ABORT"}
+        ack_in_reply = exp.after_end and sc.role == "receiver" and "ACK" in sent
+        allowed_types = {"ABORT", "ACK"} if ack_in_reply else {"ABORT"}
         bad = [t for t in sent if t not in allowed_types]
+        if ack_in_reply and sent.count("ACK") > 1:
+            bad.append("ACK")
         if bad:
             problems.append(
                 f"sent {', '.join(bad)} in the reply that reported the error: after a "
@@ -408,9 +417,21 @@ class _Live:
                     "an ACK before FINAL verifies tells the Emitter the message "
                     "arrived whole when it did not (§7.4)"
                 )
-        self._abort_notes(sent, exp)
+        if exp.after_end and impl.status != "done":
+            problems.append(
+                f"status {impl.status!r} after bytes that followed completion; the session "
+                "stays 'done' and the completed message stays complete (§9.3)"
+            )
+        sends_abort = not exp.after_end and exp.error not in ("PEER_ABORTED", "TRUNCATED")
+        problems += check_abort(
+            bytes(self.fail_reply_out), exp.error, sends_abort=sends_abort
+        )
         if problems:
             raise CaseFailure(problems[0], problems[1:] + [impl.summary()])
+        # Every later request repeats the error and sends nothing (adapter §3.7, §9.3).
+        impl.after_end(
+            status="done" if exp.after_end else "failed", error=impl.error, feed=b"\x00"
+        )
 
     def _handshake_frame_was_bad(self) -> bool:
         """The expected failure is on a handshake message (R_HELLO, or E_AUTH as unit 0)."""
@@ -418,14 +439,6 @@ class _Live:
             return False
         k, unit = self.expected_at
         return k == 1 or (self.sc.role == "receiver" and k == 2 and unit == 0)
-
-    def _abort_notes(self, sent: list[str], exp: Reject) -> None:
-        if exp.error in ("PEER_ABORTED", "TRUNCATED") or exp.after_end:
-            if "ABORT" in sent:
-                self.ctx.note(f"sent ABORT after {exp.error}; §9.3 step 4 says not to")
-            return
-        if "ABORT" not in sent:
-            self.ctx.note("no ABORT was sent after the error (§5.7 SHOULD)")
 
 
 def _released_diff(got: bytes, want: bytes) -> str:

@@ -32,7 +32,16 @@ from parley import cbor
 from parley.errors import REGISTRY
 
 from .. import peer as P
-from . import Case, CaseContext, CaseFailure, CaseUnsupported, frame_type, frame_types, slug
+from . import (
+    Case,
+    CaseContext,
+    CaseFailure,
+    CaseUnsupported,
+    check_abort,
+    frame_type,
+    frame_types,
+    slug,
+)
 from .live import Complete, Scenario, _Live, close_quietly, run_and_judge
 
 SESSIONS = "parley_v1_sessions.json"
@@ -67,7 +76,7 @@ def vector_locations(explicit: str | None = None) -> list[tuple[str, Path]]:
         return [("--vectors", Path(explicit))]
     if os.environ.get("PARLEY_VECTORS"):
         return [("$PARLEY_VECTORS", Path(os.environ["PARLEY_VECTORS"]))]
-    out: list[tuple[str, Path]] = []
+    out = []
     installed = resources.files("parley_conformance") / "vectors"
     if isinstance(installed, Path):
         out.append(("the installed package", installed))
@@ -399,6 +408,11 @@ def _check_positive_end(impl, test: dict, role: str) -> None:
     th = bytes.fromhex(test["transcriptHash"])
     if hs is None:
         problems.append("no handshake_complete event (adapter §4.2)")
+    elif hs["transcript_hash"] == b"":
+        impl.ctx.warn(
+            "handshake_complete carries an empty transcript_hash: TH_4 is not exposed "
+            "(§5.6 SHOULD [R-5.6-1])"
+        )
     elif hs["transcript_hash"] != th:
         problems.append(f"TH_4 is {hs['transcript_hash'].hex()}, the vector's is {th.hex()} (§5.6)")
     total = test["ackTotal"]
@@ -562,6 +576,12 @@ def _judge_negative(ctx, impl, test: dict, fail_out: bytes) -> None:
             f"released {len(released)} bytes, more than (or other than) the "
             f"{len(allowed)} authenticated bytes (§7.3, §9.3)"
         )
+    at = exp["atFrame"]  # frames 0-2 are E_HELLO, R_HELLO, E_AUTH in every transcript (§5.1)
+    # After completion (an ACK came before the bad frame): the session stays DONE and sends
+    # nothing at all (§9.3, adapter §3.7).
+    after_done = at is not None and any(
+        f["type"] == "ACK" and f["index"] < at for f in test["frames"]
+    )
     sent = frame_types(fail_out)
     bad = [t for t in sent if t != "ABORT"]
     if bad:
@@ -569,19 +589,19 @@ def _judge_negative(ctx, impl, test: dict, fail_out: bytes) -> None:
             f"sent {', '.join(bad)} with the error: after a failed check a party sends "
             "nothing but ABORT (§9.3)"
         )
-    if impl.status == "running":
-        problems.append("status 'running' after the error (§9.3)")
-    at = exp["atFrame"]  # frames 0-2 are E_HELLO, R_HELLO, E_AUTH in every transcript (§5.1)
+    want_status = "done" if after_done else "failed"
+    if impl.status != want_status:
+        problems.append(
+            f"status {impl.status!r} after the error; expected {want_status!r} (§9.3"
+            + (": bytes after completion leave the session done)" if after_done else ")")
+        )
     if at is not None and at <= 2 and impl.event("handshake_complete"):
         problems.append("reported handshake_complete although the handshake failed (§5.4)")
+    sends_abort = not after_done and exp["error"] not in ("PEER_ABORTED", "TRUNCATED")
+    problems += check_abort(fail_out, exp["error"], sends_abort=sends_abort)
     if problems:
         raise CaseFailure(problems[0], problems[1:] + [impl.summary()])
-    if exp["error"] not in ("PEER_ABORTED", "TRUNCATED") and impl.status == "failed":
-        aborts = [_fields(w) for w in _split(fail_out) if frame_type(w[4:]) == "ABORT"]
-        if not aborts:
-            ctx.note("no ABORT was sent after the error (§5.7 SHOULD)")
-        elif aborts[0] and aborts[0].get(9) != exp["number"]:
-            ctx.note(f"ABORT carried number {aborts[0].get(9)}, expected {exp['number']} (§5.7)")
+    impl.after_end(status=want_status, error=impl.error, feed=b"\x00")
 
 
 def _split(stream: bytes) -> list[bytes]:

@@ -474,6 +474,174 @@ def _wrong_numbers():
     ra._result = _result
 
 
+def _patch_result(change) -> None:
+    """Change every result reply: ``change(reply, session, was_ended)`` edits it in place."""
+    original = ra._result
+
+    def _result(req, session, call):
+        was_ended = getattr(session.party, "error", None) is not None
+        was_done = session.party.state is State.DONE
+        reply = original(req, session, call)
+        change(reply, session, was_ended or was_done)
+        return reply
+
+    ra._result = _result
+
+
+def _abort_frames(out: bytes) -> list[tuple[int, int]]:
+    """(offset, length) of each ABORT frame in ``out``."""
+    spans, i = [], 0
+    while i + 4 <= len(out):
+        n = int.from_bytes(out[i : i + 4], "big")
+        if out[i + 4 : i + 6] == b"\xa2\x00" and out[i + 6 : i + 7] == b"\x07":
+            spans.append((i, 4 + n))
+        i += 4 + n
+    return spans
+
+
+ABORT_CASES = [
+    "live/receiver/suite1/record-drop/frame-by-frame",
+    "live/emitter/suite2/ack-tag-flip/frame-by-frame",
+    "vector/negative/suite1/tc1053-*",
+]
+
+
+@fault(
+    "never-aborts",
+    "sends no ABORT on failure (§9.3 step 4, a MUST since 1.1; a note only in 1.0)",
+    ABORT_CASES,
+)
+def _never_aborts():
+    def change(reply, session, ended):
+        out = reply["out"]
+        for off, n in reversed(_abort_frames(out)):
+            out = out[:off] + out[off + n :]
+        reply["out"] = out
+
+    _patch_result(change)
+
+
+@fault(
+    "wrong-abort-number",
+    "its ABORT always carries INTERNAL_ERROR (17), whatever the error",
+    ABORT_CASES,
+)
+def _wrong_abort_number():
+    def change(reply, session, ended):
+        out = reply["out"]
+        for off, n in _abort_frames(out):
+            out = out[:off] + (5).to_bytes(4, "big") + b"\xa2\x00\x07\x09\x11" + out[off + n :]
+        reply["out"] = out
+
+    _patch_result(change)
+
+
+@fault(
+    "aborts-after-done",
+    "bytes after completion fail the session (status failed) and send ABORT 5 (§9.3: stays done)",
+    [
+        "live/receiver/*/record-after-final/*",
+        "live/emitter/*/frame-after-ack/*",
+        "vector/negative/suite1/tc1119-*",
+        "vector/negative/suite1/tc1137-*",
+    ],
+)
+def _aborts_after_done():
+    def change(reply, session, ended):
+        err = reply.get("error")
+        if err and err["name"] == "UNEXPECTED_MESSAGE" and reply["status"] == "done":
+            reply["status"] = "failed"
+            if not ended:
+                reply["out"] += (5).to_bytes(4, "big") + b"\xa2\x00\x07\x09\x05"
+
+    _patch_result(change)
+
+
+@fault(
+    "forgets-errors",
+    "a later request on a failed session reports no error and status running (adapter §3.7)",
+    [
+        "live/receiver/suite1/record-drop/frame-by-frame",
+        "live/emitter/suite2/eof-before-ack/frame-by-frame",
+        "vector/negative/suite2/tc2001-*",
+    ],
+)
+def _forgets_errors():
+    def change(reply, session, ended):
+        if ended and reply["status"] == "failed":
+            reply["status"], reply["error"] = "running", None
+
+    _patch_result(change)
+
+
+@fault(
+    "aborts-again",
+    "every later request on a failed session sends ABORT again (§9.3: it is sent once)",
+    [
+        "live/receiver/suite1/record-drop/frame-by-frame",
+        "live/receiver/suite2/e-hello-version-2/frame-by-frame",
+    ],
+)
+def _aborts_again():
+    def change(reply, session, ended):
+        err = reply.get("error")
+        if ended and err and reply["status"] == "failed" and not reply["out"]:
+            number = err["number"] if err["number"] < 64 else 17
+            reply["out"] = (5).to_bytes(4, "big") + b"\xa2\x00\x07\x09" + bytes([number])
+
+    _patch_result(change)
+
+
+@fault(
+    "repeats-events",
+    "a later request on a failed session repeats the failed request's released bytes",
+    ["live/receiver/suite1/record-drop/frame-by-frame", "live/receiver/suite2/eof-before-final/*"],
+)
+def _repeats_events():
+    last: dict[int, bytes] = {}
+
+    def change(reply, session, ended):
+        if ended and reply["status"] == "failed":
+            reply["released"] = last.get(id(session), b"")
+        elif reply["released"]:
+            last[id(session)] = reply["released"]
+
+    _patch_result(change)
+
+
+@fault(
+    "wrong-session-in-reply",
+    "its results name session 0 (adapter §3.7: a result echoes the request's session)",
+    ["live/receiver/suite1/session/frame-by-frame", "live/emitter/suite2/session/frame-by-frame"],
+    controls=(),
+)
+def _wrong_session():
+    def change(reply, session, ended):
+        reply["session"] = 0
+
+    _patch_result(change)
+
+
+@fault(
+    "hides-transcript-hash",
+    "reports handshake_complete with an empty transcript_hash (§5.6: SHOULD expose TH_4)",
+    [
+        "live/receiver/suite1/session/frame-by-frame",
+        "live/emitter/suite2/session/frame-by-frame",
+        "vector/positive/suite1/tc101-*",
+    ],
+    outcome=("WARN",),
+    controls=("live/receiver/suite1/e-hello-version-2/frame-by-frame",),
+)
+def _hides_th():
+    def change(reply, session, ended):
+        for ev in reply["events"]:
+            if ev["type"] == "handshake_complete":
+                ev["transcript_hash"] = b""
+
+    _patch_result(change)
+
+
 @fault(
     "hangs",
     "stops answering once the data phase starts",
