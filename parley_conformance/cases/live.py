@@ -566,6 +566,14 @@ def _ffdh_bad() -> dict[str, bytes]:
     return out
 
 
+P384_B = int(
+    "B3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F"
+    "5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF",
+    16,
+)  # FIPS 186-4 §D.1.2.4 (spec Appendix C)
+P384_SQRT_B = pow(P384_B, (p384.P + 1) // 4, p384.P)  # p = 3 mod 4; b is a square mod p
+
+
 def _p384_bad(valid: bytes) -> dict[str, bytes]:
     x, y = valid[1:49], valid[49:]
     return {
@@ -573,7 +581,8 @@ def _p384_bad(valid: bytes) -> dict[str, bytes]:
         "hybrid-prefix": bytes([6 + (y[-1] & 1)]) + x + y,
         "infinity": b"\x00",
         "off-curve": b"\x04" + x + y[:-1] + bytes([y[-1] ^ 1]),
-        "x-equals-p": b"\x04" + p384.P.to_bytes(48, "big") + y,
+        # (p mod p, sqrt(b)) = (0, sqrt(b)) is on the curve: only the x < p check fails (§3.4).
+        "x-equals-p": b"\x04" + p384.P.to_bytes(48, "big") + P384_SQRT_B.to_bytes(48, "big"),
         "zero-point": b"\x04" + bytes(96),
         "truncated": valid[:-1],
     }

@@ -437,6 +437,44 @@ def _no_frame_limit():
     frames.FrameReader._declared = staticmethod(_declared)
 
 
+@fault(
+    "reduces-coordinates",
+    "suite 2: coordinates are reduced mod p instead of refused when >= p (no x < p check)",
+    [
+        "live/*/suite2/*-public-value-x-equals-p/*",
+        "vector/negative/suite2/tc2067-*",
+        "vector/negative/suite2/tc2071-*",
+    ],
+)
+def _reduces_coordinates():
+    original = p384.decode_public
+
+    def decode_public(data):
+        if len(data) == 97 and data[0] == 4:
+            x = int.from_bytes(data[1:49], "big") % p384.P
+            y = int.from_bytes(data[49:], "big") % p384.P
+            data = b"\x04" + x.to_bytes(48, "big") + y.to_bytes(48, "big")
+        return original(data)
+
+    p384.decode_public = decode_public
+
+
+@fault(
+    "reduces-r-mod-q",
+    "suite 1: a DSA signature's r is reduced mod q before the range check (accepts r + q)",
+    ["vector/negative/suite1/tc1090-*"],
+)
+def _reduces_r():
+    from parley.primitives import dsa
+
+    original = dsa.verify
+
+    def verify(key, message, r, s):
+        return original(key, message, r % key.params.q, s)
+
+    dsa.verify = verify
+
+
 # -- adapter misbehaviour (adapter §2, §5.2) ---------------------------------------------
 
 

@@ -42,6 +42,13 @@ from .positive import Session
 SCHEMA_NAME = "parley_v1_negative_schema_v1.json"
 P384_P = 2**384 - 2**128 - 2**96 + 2**32 - 1
 P384_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973  # noqa: E501
+# P-384's b (FIPS 186-4 §D.1.2.4) is a quadratic residue mod p, so (0, sqrt(b)) is on the curve:
+# 04 || I2OSP(p, 48) || I2OSP(sqrt(b), 48) is rejected by the x < p check alone (§3.4); with any
+# other y, (p mod p, y) = (0, y) is off the curve and a missing range check goes unnoticed.
+P384_B = 0xB3312FA7E23EE7E4988E056BE3F82D19181D9C6EFE8141120314088F5013875AC656398D8A2ED19D2A85C8EDD3EC2AEF  # noqa: E501
+P384_SQRT_B = pow(P384_B, (P384_P + 1) // 4, P384_P)
+assert P384_SQRT_B * P384_SQRT_B % P384_P == P384_B
+X_EQUALS_P = b"\x04" + P384_P.to_bytes(48, "big") + P384_SQRT_B.to_bytes(48, "big")
 HEADER = b"negative-vectors.bin"
 MESSAGE_LEN = 2 * CHUNK + 16  # DATA 0 and 1 full, DATA 2 of 16 bytes, then FINAL (seq 3)
 
@@ -797,7 +804,11 @@ for number, make, what in [
         lambda x, y: b"\x04" + x + y[:-1] + bytes([y[-1] ^ 1]),
         "a point off the curve (last bit of y flipped)",
     ),
-    (67, lambda x, y: b"\x04" + P384_P.to_bytes(48, "big") + y, "x = p (a coordinate not reduced)"),
+    (
+        67,
+        lambda x, y: X_EQUALS_P,
+        "x = p with y = sqrt(b): (x mod p, y) = (0, sqrt(b)) is on the curve, only x < p fails",
+    ),
     (68, lambda x, y: b"\x04" + x + P384_P.to_bytes(48, "big"), "y = p (a coordinate not reduced)"),
     (69, lambda x, y: b"\x04" + bytes(96), "0x04 with x = y = 0 (not on the curve)"),
 ]:
@@ -811,13 +822,14 @@ def _(b):
     bad = (
         (P - 1).to_bytes(256, "big")
         if b.suite.number == 1
-        else b"\x04" + P384_P.to_bytes(48, "big") + b.field(b.m2, 4)[49:]
+        else X_EQUALS_P
     )
     return Neg(
         "emitter",
         [wire(b.edit(b.m2, k4=bad))],
         "INVALID_PUBLIC_KEY",
-        "g_r replaced by I2OSP(p - 1, 256) (suite 1) or a point with x = p (suite 2); "
+        "g_r replaced by I2OSP(p - 1, 256) (suite 1) or 04 || p || sqrt(b) (suite 2, on the curve "
+        "once x is reduced mod p); "
         "must be refused before the MAC is checked",
     )
 
@@ -969,11 +981,14 @@ def _(b):
 # -- §3.3, §5.5 signatures (resealed: encrypted and MACed with the real keys) ------------
 
 
-def _sig_r(mutation: str, make: Callable[[Base], bytes]):
+def _sig_r(mutation: str, make: Callable[[Base], bytes | None]):
     def build(b):
+        sig = make(b)
+        if sig is None:  # the case does not exist in this suite
+            return None
         return Neg(
             "emitter",
-            [wire(b.reseal_r_hello(make(b)))],
+            [wire(b.reseal_r_hello(sig))],
             "BAD_SIGNATURE",
             mutation + "; c_r re-encrypted with K_R and mac_r recomputed with MK_R",
             resealed=True,
@@ -995,6 +1010,45 @@ def _sig_e(mutation: str, make: Callable[[Base], bytes]):
     return build
 
 
+def _r_plus_q(b: Base) -> bytes | None:
+    """A valid sig_r whose r + q fits in L bytes, with r replaced by r + q (§3.3: r < q).
+
+    Suite 1 only: r + q < 2^256 needs r < 2^256 - q, so the signature is made with the first
+    nonce k of a fixed sequence (SHA-256 of a counter) that gives such an r; the verifier
+    cannot observe k (§3.3).  In suite 2, 2^384 - n is about 2^190, so no signature has an r
+    for which r + n fits in 48 bytes: the case does not exist there.
+    """
+    if b.suite.number != 1:
+        return None
+    from parley.primitives import dsa, symmetric as sym
+
+    key = b.keys.receiver.handle
+    pr = key.public.params
+    p, q, g = pr.p, pr.q, pr.g
+    msg = cbor.encode(
+        [
+            ks.SIGNATURE_LABEL,
+            "receiver",
+            1,
+            b.keys.emitter.identity,
+            b.keys.receiver.identity,
+            b.th2,
+        ]
+    )
+    z = dsa._leftmost(sym.hash_("sha256", msg), q)
+    for counter in range(1000):
+        k = int.from_bytes(sym.hash_("sha256", b"r+q nonce %d" % counter), "big") % q
+        if k == 0:
+            continue
+        r = pow(g, k, p) % q
+        s = pow(k, -1, q) * (z + key.x * r) % q
+        if r == 0 or s == 0 or r + q >= 1 << 256:
+            continue
+        assert dsa.verify(key.public, msg, r, s)
+        return (r + q).to_bytes(32, "big") + s.to_bytes(32, "big")
+    raise AssertionError("no nonce gave r < 2^256 - q")
+
+
 for number, flags, comment, make in [
     (85, ["SignatureBitFlip"], "sig_r with one bit flipped", lambda b: b.flip(b.sig_r, 5, 0x10)),
     (86, ["SignatureOutOfRange"], "sig_r with r = 0", lambda b: b.with_rs(b.sig_r, r=0)),
@@ -1004,13 +1058,8 @@ for number, flags, comment, make in [
     (
         90,
         ["SignatureOutOfRange"],
-        "sig_r with r = r + q (≡ r mod q, but ≥ q)",
-        lambda b: (
-            b.with_rs(b.sig_r, r=int.from_bytes(b.sig_r[: b.suite.scalar_len], "big") + b.q)
-            if int.from_bytes(b.sig_r[: b.suite.scalar_len], "big") + b.q
-            < 2 ** (8 * b.suite.scalar_len)
-            else b.with_rs(b.sig_r, r=2 ** (8 * b.suite.scalar_len) - 1)
-        ),
+        "sig_r with r + q in place of r (≡ r mod q and fits in 32 bytes, but ≥ q)",
+        lambda b: _r_plus_q(b),
     ),
     (
         91,
