@@ -111,8 +111,9 @@ def test_existing_file_in_folder_is_not_replaced_without_force(tmp_path):
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(tmp_path) + os.sep)
     sent = send(receiver.port, *key_args("ec", "alice", "bob"), str(src))
     got = receiver.wait()
-    assert got.code == 1 and "exists" in got.lines[0] and "--force" in got.lines[0]
-    assert sent.code == 1
+    # A local refusal (exit 3, docs/tool.md); the sender hears it from the ABORT.
+    assert got.code == 3 and "exists" in got.lines[0] and "--force" in got.lines[0]
+    assert sent.code == 1 and "the receiver aborted with INTERNAL_ERROR" in sent.lines[0]
     assert (tmp_path / "m.txt").read_bytes() == b"old"
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(tmp_path) + os.sep, "--force")
     assert send(receiver.port, *key_args("ec", "alice", "bob"), str(src)).code == 0

@@ -53,7 +53,7 @@ def test_keygen_files_modes_and_names(suite, alias, tmp_path):
     # Refuses to overwrite; --force replaces both files.
     before = Path(pub).read_text()
     again = parley("keygen", "--suite", alias, "--out", prefix)
-    assert again.returncode == 1
+    assert again.returncode == 3  # a local file exists (docs/tool.md, exit status)
     assert "exists" in again.stderr.decode() and "--force" in again.stderr.decode()
     assert Path(pub).read_text() == before
     forced = parley("keygen", "--suite", alias, "--out", prefix, "--force")
@@ -142,6 +142,7 @@ def test_wrong_password_is_refused_clearly(tmp_path):
     bad = env(PARLEY_KEY_PASSWORD="not the password")
     run = parley(
         "receive",
+        "--once",
         "--listen",
         "127.0.0.1:0",
         "--key",
@@ -172,7 +173,11 @@ def test_wrong_peer_key_is_refused(tmp_path):
     for result in (sent, got):
         assert len(result.lines) == 1, result.lines
         assert "BAD_SIGNATURE (10, §5.3)" in result.lines[0]
-        assert "--peer" in result.lines[0]  # the hint says what to check
+    # The sender's own verification failed: the hint says what to check.
+    assert "--peer" in sent.lines[0] and "fingerprint" in sent.lines[0]
+    # The receiver only has an ABORT, which is not authenticated (§5.7): no advice on
+    # keys that an attacker could use to make someone re-pin.
+    assert "not authenticated" in got.lines[0] and "--peer" not in got.lines[0], got.lines
     assert not out.exists()
 
 

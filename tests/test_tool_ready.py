@@ -90,6 +90,7 @@ def test_an_unwritable_ready_file_fails_before_anyone_connects(tmp_path):
     path = tmp_path / "no-such-folder" / "ready.json"
     run = parley(
         "receive",
+        "--once",
         "--listen",
         "127.0.0.1:0",
         "--ready-file",

@@ -185,6 +185,8 @@ class Receiver:
     The harness never parses the receiver's stderr to learn that it listens:
     Python or a library may print warnings there first.  ``launcher`` is put in
     front of the command (e.g. ``["sh", "-c", "...; exec \"$@\"", "sh"]``).
+    With ``once`` (the default) it receives one message and exits (``--once``);
+    without, it serves until ``stop()`` sends SIGTERM (docs/tool.md, "Serving").
     """
 
     def __init__(
@@ -194,6 +196,7 @@ class Receiver:
         run_env: dict | None = None,
         launcher: tuple[str, ...] | list[str] = (),
         ready_timeout: float = 30,
+        once: bool = True,
     ):
         self.started = time.monotonic()
         self.ready_file = os.path.join(
@@ -210,6 +213,7 @@ class Receiver:
                 listen,
                 "--ready-file",
                 self.ready_file,
+                *(["--once"] if once else []),
                 *args,
             ],
             run_env,
@@ -218,6 +222,11 @@ class Receiver:
             self.proc, self.ready_file, ready_timeout, "parley receive"
         )
         self.port = self.ready["port"]
+
+    def stop(self, timeout: float = TIMEOUT) -> Result:
+        """SIGTERM (a serving receiver's normal stop), then wait for it to exit."""
+        os.kill(self.proc.pid, signal.SIGTERM)
+        return self.wait(timeout)
 
     def wait(self, timeout: float = TIMEOUT) -> Result:
         out, err = finish(self.proc, timeout, "parley receive (waiting for it to exit)")

@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import mimetypes
 import os
 import signal
 import stat
 import sys
+import threading
 
 from . import keys
 from .errors import KeyFileError, ParleyError, PeerAborted
 from .shell import header as app_header, keyfiles, memory
+from .shell.display import escape, quoted
+from .shell.failures import LocalFailure
 from .shell.progress import Progress, human_bytes
 from .shell.session import DEFAULT_CHUNK, SessionFailed, Summary, Timeouts
 from .suites import SUITES, by_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Local failures (a file, the network) exit 3 or 4: shell/failures.py, docs/tool.md.
+MAX_TIMEOUT = 86400.0  # seconds; a longer timeout is a typo, not a wish
 
 HEADER_HELP = """\
 application header (sent encrypted and authenticated in E_AUTH, spec §7.1):
@@ -40,8 +46,10 @@ application header (sent encrypted and authenticated in E_AUTH, spec §7.1):
 PASSWORD_HELP = """\
 passwords: --password-file FILE (its first line), else the PARLEY_KEY_PASSWORD
   environment variable, else a prompt on the terminal.
-exit status: 0 success; 1 the session or an operation failed (one line on
-  stderr names the registry error, spec §11); 2 bad command line; 130 interrupted.
+exit status: 0 success; 1 the session failed, or a key (one line on stderr
+  names the registry error, spec §11); 2 bad command line; 3 a local file
+  (input unreadable, output refused, file exists); 4 the network (connection
+  refused, unknown host, address in use); 130 interrupted.
 """
 
 
@@ -53,8 +61,46 @@ def _seconds(text: str) -> float | None:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("a timeout cannot be negative")
+    if not math.isfinite(value) or value < 0 or value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a timeout is 0 (no limit) or a number of seconds up to "
+            f"{MAX_TIMEOUT:g} (a day)"
+        )
+    return None if value == 0 else value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 1 to 1024")
+    return value
+
+
+def _size(text: str) -> int | None:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    body = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = body[-1:] if body[-1:] in units else ""
+    try:
+        value = int(body[: len(body) - len(unit)], 10) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size (bytes, or with K, M, G, T: 500M)"
+        ) from None
+    if value < 0 or value >= 1 << 64:
+        raise argparse.ArgumentTypeError(f"{text!r}: out of range")
+    return None if value == 0 else value
+
+
+def _rate_arg(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes per second") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give 0 (no minimum) or bytes per second")
     return None if value == 0 else value
 
 
@@ -185,10 +231,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser(
         "receive",
-        help="receive one file",
+        help="receive files until stopped (or one, with --once)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Listen, accept one sender, and write its file only once "
-        "the whole message has verified; then acknowledge it.",
+        description="Listen and receive from senders until SIGINT or SIGTERM (with --once: "
+        "one sender, then exit with its result); write each file only once the whole "
+        "message has verified, then acknowledge it.",
         epilog=HEADER_HELP + "\n" + PASSWORD_HELP,
     )
     r.add_argument(
@@ -221,6 +268,48 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not flush the file to disk before acknowledging it",
     )
+    r.add_argument(
+        "--max-size",
+        type=_size,
+        default=None,
+        metavar="BYTES",
+        help="refuse messages larger than BYTES (500M, 2G; default and 0: no cap)",
+    )
+    v = r.add_argument_group("serving (docs/tool.md, 'Serving')")
+    v.add_argument(
+        "--once",
+        action="store_true",
+        help="accept one sender, then exit with its result (needed for --out -)",
+    )
+    v.add_argument(
+        "--max-sessions",
+        type=_count,
+        default=8,
+        metavar="N",
+        help="sessions at once (default 8); further senders wait",
+    )
+    v.add_argument(
+        "--max-per-source",
+        type=_count,
+        default=4,
+        metavar="N",
+        help="sessions at once from one address (default 4); more are closed at once",
+    )
+    v.add_argument(
+        "--min-rate",
+        type=_rate_arg,
+        default=1024.0,
+        metavar="BYTES/S",
+        help="in the data phase, the least average rate after --rate-grace "
+        "(default 1024; 0: none): a trickle cannot hold a slot",
+    )
+    v.add_argument(
+        "--rate-grace",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds of the data phase before --min-rate applies (default 10)",
+    )
     _add_common(r, receive=True)
 
     sub.add_parser("demo", help="a first run: keys, a transfer over loopback, an attack")
@@ -230,30 +319,49 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- reporting
 
 
-def describe(error: ParleyError, peer_role: str | None = None) -> str:
-    """``NAME (number, §section): detail``, naming the peer's code for PEER_ABORTED."""
+def describe(error: ParleyError | LocalFailure, peer_role: str | None = None) -> str:
+    """``NAME (number, §section): detail``, naming the peer's code for PEER_ABORTED.
+
+    The detail is escaped (control and bidirectional characters, shell/display.py):
+    it may quote what a peer sent.
+    """
+    if isinstance(error, LocalFailure):
+        return escape(error.detail)
     detail = error.detail
     hint = _HINTS.get(error.error.name)
     if isinstance(error, PeerAborted):
         told = error.peer_error or f"unregistered code {error.peer_number}"
-        detail = f"the {peer_role or 'peer'} aborted with {told}"
+        # ABORT is not authenticated (§5.7): say so, and give no advice about keys
+        # that an attacker on the path could use to talk someone into re-pinning.
+        detail = (
+            f"the {peer_role or 'peer'} aborted with {told} (an ABORT is not authenticated, "
+            "§5.7: it may also come from anyone on the network path)"
+        )
         hint = _PEER_HINTS.get(error.peer_error.name if error.peer_error else "")
-    text = f"{error.error}: {detail}" if detail else str(error.error)
+    text = f"{error.error}: {escape(detail)}" if detail else str(error.error)
     return f"{text}; {hint}" if hint else text
 
 
 _HINTS = {
-    "BAD_SIGNATURE": "is --peer the right public key for this peer?",
+    "BAD_SIGNATURE": "is --peer the right public key for this peer? (compare fingerprints "
+    "over a trusted channel: parley fingerprint)",
     "KEY_CONFIRMATION_FAILED": "the peer does not share this session's keys "
     "(an attack, or a broken peer)",
 }
 _PEER_HINTS = {
-    "BAD_SIGNATURE": "the peer could not verify us: is each side's --peer the other's public key?",
-    "UNSUPPORTED_SUITE": "the peer's keys are for another suite",
+    "UNSUPPORTED_SUITE": "if it came from the peer, its keys are for another suite",
 }
 
 
-def _json_error(error: ParleyError, peer_role: str | None) -> dict:
+def _json_error(error: ParleyError | LocalFailure, peer_role: str | None) -> dict:
+    if isinstance(error, LocalFailure):
+        return {
+            "name": error.kind,
+            "number": None,
+            "section": None,
+            "detail": describe(error),
+            "exit_status": error.exit_status,
+        }
     out = {
         "name": error.error.name,
         "number": error.error.number,
@@ -326,13 +434,9 @@ def cmd_keygen(args) -> int:
             args.suite, args.out, secret, force=args.force
         )
     except FileExistsError as exc:
-        raise ParleyError(
-            "INTERNAL_ERROR", f"{exc.args[0]} exists; not overwritten (give --force)"
-        ) from None
+        raise LocalFailure("EXISTS", f"{exc.args[0]} exists; not overwritten (give --force)") from None
     except OSError as exc:
-        raise ParleyError(
-            "INTERNAL_ERROR", f"cannot write {exc.filename}: {exc.strerror}"
-        ) from None
+        raise LocalFailure("OUTPUT", f"cannot write {exc.filename}: {exc.strerror}") from None
     print(
         f"parley: wrote {key_path} (suite {key.suite.number}, {key.suite.name}; encrypted, "
         f"mode 0600) and {pub_path}\nfingerprint {keys.fingerprint(key)}"
@@ -356,10 +460,11 @@ def _open_input(args):
     try:
         source = open(args.file, "rb", buffering=0)  # noqa: SIM115 - returned to the caller
     except OSError as exc:
-        raise ParleyError("INTERNAL_ERROR", f"cannot open {args.file}: {exc.strerror}") from None
+        raise LocalFailure("INPUT", f"cannot open {args.file}: {exc.strerror}") from None
     st = os.fstat(source.fileno())
     if stat.S_ISDIR(st.st_mode):
-        raise ParleyError("INTERNAL_ERROR", f"{args.file} is a directory")
+        source.close()
+        raise LocalFailure("INPUT", f"{args.file} is a directory")
     size = st.st_size if stat.S_ISREG(st.st_mode) else None
     name = args.name if args.name is not None else os.path.basename(args.file)
     return source, size, name
@@ -394,43 +499,85 @@ def cmd_send(args) -> int:
     if args.json:
         _emit_json(sys.stdout, _summary_json(summary))
     elif not args.quiet:
-        what = f'"{summary.name}"' if summary.name else "standard input"
+        what = quoted(summary.name) if summary.name else "standard input"
         print(
             f"parley: sent {what} ({summary.bytes} bytes) to {summary.peer_address} in "
             f"{summary.seconds:.2f} s ({_rate(summary)}); the receiver acknowledged all "
             f"{summary.bytes} bytes",
             file=sys.stderr,
         )
+    if summary.warning and not args.quiet:
+        print(f"parley: warning: {escape(summary.warning)}", file=sys.stderr)
     return EXIT_OK
 
 
-def _check_out(out: str) -> None:
-    """Refuse an unusable --out before anyone connects."""
+def _check_out(out: str) -> str | None:
+    """Refuse an unusable --out before anyone connects; return the folder files go to."""
+    from .shell import sink
+
     if out == "-":
-        return
+        return None
     if out.endswith(os.sep) or os.path.isdir(out):
         if not os.path.isdir(out):
-            raise ParleyError("INTERNAL_ERROR", f"--out {out}: no such folder")
+            raise LocalFailure("OUTPUT", f"--out {out}: no such folder")
         if not os.access(out, os.W_OK | os.X_OK):
-            raise ParleyError("INTERNAL_ERROR", f"--out {out}: cannot create files there")
-        return
+            raise LocalFailure("OUTPUT", f"--out {out}: cannot create files there")
+        return out
+    sink.existing_target(out)  # a symbolic link, device, FIFO...: refused now
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise ParleyError("INTERNAL_ERROR", f"--out {out}: no such folder {folder}")
+        raise LocalFailure("OUTPUT", f"--out {out}: no such folder {folder}")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ParleyError("INTERNAL_ERROR", f"--out {out}: cannot create files in {folder}")
+        raise LocalFailure("OUTPUT", f"--out {out}: cannot create files in {folder}")
+    return folder
+
+
+def _report_received(args, summary: Summary, prefix: str = "parley: ") -> None:
+    stream = sys.stderr if args.out == "-" else sys.stdout
+    if args.json:
+        _emit_json(stream, _summary_json(summary))
+    elif not args.quiet:
+        what = quoted(summary.name) if summary.name else "a message"
+        where = "standard output" if summary.path == "-" else quoted(summary.path)
+        print(
+            f"{prefix}received {what} ({summary.bytes} bytes) from {summary.peer_fingerprint} "
+            f"at {summary.peer_address} in {summary.seconds:.2f} s ({_rate(summary)}); "
+            f"wrote {where} and sent the acknowledgement",
+            file=sys.stderr,
+            flush=True,
+        )
+    if summary.warning and not args.quiet:
+        print(f"{prefix}warning: {escape(summary.warning)}", file=sys.stderr, flush=True)
 
 
 def cmd_receive(args) -> int:
-    from .shell import ready, session, transport
+    from .shell import ready, session, sink, transport
 
     try:
         host, port = transport.parse_address(args.listen, listen=True)
     except ValueError as exc:
         raise _Usage(f"--listen: {exc}") from None
+    if args.out == "-" and not args.once:
+        raise _Usage("--out - (standard output) takes one message: give --once")
     own, peer = _load_keys(args)
-    _check_out(args.out)
-    listener = transport.Listener(host, port)
+    folder = _check_out(args.out)
+    if folder is not None and not args.quiet:
+        removed, busy = sink.clean_leftovers(folder)
+        if removed:
+            print(
+                f"parley: removed {len(removed)} part file(s) an earlier receiver left in "
+                f"{quoted(folder)}: {', '.join(quoted(n) for n in removed)}",
+                file=sys.stderr,
+            )
+        if busy:
+            print(
+                f"parley: note: {len(busy)} part file(s) in {quoted(folder)} belong to "
+                "another running receiver",
+                file=sys.stderr,
+            )
+    elif folder is not None:
+        sink.clean_leftovers(folder)
+    listener = transport.Listener(host, port, backlog=max(16, 2 * args.max_sessions))
     if args.ready_file is not None:
         try:
             ready.write_ready_file(args.ready_file, ready.listening_record(*listener.address))
@@ -441,35 +588,89 @@ def cmd_receive(args) -> int:
         host_text = (
             f"[{listener.address[0]}]" if ":" in listener.address[0] else listener.address[0]
         )
+        mode = "" if args.once else f" (until SIGINT/SIGTERM; {args.max_sessions} sessions at once)"
         print(
-            f"parley: listening on {host_text}:{listener.address[1]}", file=sys.stderr, flush=True
-        )
-    try:
-        summary = session.receive(
-            listener,
-            own,
-            peer,
-            args.out,
-            timeouts=_timeouts(args),
-            force=args.force,
-            fsync=not args.no_fsync,
-            progress_factory=lambda total: _progress(args, "receiving", total),
-        )
-    finally:
-        listener.close()
-    stream = sys.stderr if args.out == "-" else sys.stdout
-    if args.json:
-        _emit_json(stream, _summary_json(summary))
-    elif not args.quiet:
-        what = f'"{summary.name}"' if summary.name else "a message"
-        where = "standard output" if summary.path == "-" else summary.path
-        print(
-            f"parley: received {what} ({summary.bytes} bytes) from {summary.peer_fingerprint} "
-            f"in {summary.seconds:.2f} s ({_rate(summary)}); wrote {where} and acknowledged it",
+            f"parley: listening on {host_text}:{listener.address[1]}{mode}",
             file=sys.stderr,
+            flush=True,
         )
-    if summary.warning and not args.quiet:
-        print(f"parley: warning: {summary.warning}", file=sys.stderr)
+    options = {
+        "timeouts": _timeouts(args),
+        "force": args.force,
+        "fsync": not args.no_fsync,
+        "limits": session.ReceiveLimits(args.max_size, args.min_rate, args.rate_grace or 0.0),
+    }
+    if args.once:
+        try:
+            summary = session.receive(
+                listener,
+                own,
+                peer,
+                args.out,
+                progress_factory=lambda total: _progress(args, "receiving", total),
+                **options,
+            )
+        finally:
+            listener.close()
+        _report_received(args, summary)
+        return EXIT_OK
+    return _serve(args, listener, own, peer, options)
+
+
+def _serve(args, listener, own, peer, options: dict) -> int:
+    """Receive until SIGINT/SIGTERM; each session's end is one line (shell/server.py)."""
+    from .shell import server, session
+
+    out_lock = threading.Lock()
+
+    def log(line: str) -> None:
+        if not args.quiet:
+            with out_lock:
+                print(f"parley: {line}", file=sys.stderr, flush=True)
+
+    def handle(conn, number: int) -> bool:
+        prefix = f"parley: session {number}: "
+        try:
+            summary = session.receive_on(conn, own, peer, args.out, **options)
+        except session.SessionFailed as exc:
+            with out_lock:
+                print(
+                    f"{prefix}from {conn.peer} failed: {describe(exc.error, exc.peer_role)}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                if args.json:
+                    _emit_json(sys.stdout, _failure_json(args, exc.error, exc.peer_role))
+            return False
+        except session.Interrupted:
+            log(f"session {number} from {conn.peer}: stopped before it completed")
+            return False
+        except Exception as exc:  # noqa: BLE001 - one session's bug must not stop the listener
+            log(
+                f"session {number} from {conn.peer} failed: INTERNAL_ERROR (17, §11): "
+                f"{type(exc).__name__} (a bug: please report it)"
+            )
+            return False
+        with out_lock:
+            _report_received(args, summary, prefix)
+        return True
+
+    srv = server.Server(
+        listener,
+        handle,
+        log,
+        max_sessions=args.max_sessions,
+        max_per_source=args.max_per_source,
+    )
+    try:
+        srv.serve()
+    except KeyboardInterrupt:
+        pass
+    st = srv.stats
+    log(
+        f"stopped: {st.succeeded} received, {st.failed} failed, {st.refused} refused "
+        f"(at most {srv.peak} sessions at once)"
+    )
     return EXIT_OK
 
 
@@ -496,9 +697,29 @@ def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C, so temporary file
     raise KeyboardInterrupt
 
 
+def _failure_json(args, error: ParleyError | LocalFailure, peer_role: str | None) -> dict:
+    return {
+        "ok": False,
+        "command": args.command,
+        "error": _json_error(error, peer_role),
+        "peak_rss_bytes": memory.peak_rss(),
+    }
+
+
+def _no_core_dumps() -> None:
+    """A core dump would write decrypted keys to disk (§13.3): none, for this process."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: nothing to lower
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _no_core_dumps()
     memory.tune_allocator()
     if args.command in ("send", "receive"):
         signal.signal(signal.SIGTERM, _terminate)
@@ -507,22 +728,14 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except _Usage as exc:
         parser.error(str(exc))
-    except (ParleyError, SessionFailed) as exc:
+    except (ParleyError, SessionFailed, LocalFailure) as exc:
         error, peer_role = (
             (exc.error, exc.peer_role) if isinstance(exc, SessionFailed) else (exc, None)
         )
         print(f"parley: {args.command} failed: {describe(error, peer_role)}", file=sys.stderr)
         if getattr(args, "json", False):
-            _emit_json(
-                json_stream,
-                {
-                    "ok": False,
-                    "command": args.command,
-                    "error": _json_error(error, peer_role),
-                    "peak_rss_bytes": memory.peak_rss(),
-                },
-            )
-        return EXIT_FAILED
+            _emit_json(json_stream, _failure_json(args, error, peer_role))
+        return error.exit_status if isinstance(error, LocalFailure) else EXIT_FAILED
     except KeyboardInterrupt:
         print(f"parley: {args.command} failed: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -31,10 +31,12 @@ from . import header as app_header
 from .pipeline import Worker
 from .progress import Progress
 from .sink import FileSink, StdoutSink
-from .transport import Connection, Deadline, Listener, TransportClosed, connect
+from .failures import LocalFailure
+from .transport import Connection, Deadline, Listener, TransportClosed, connect, timeout_error
 
 DEFAULT_CHUNK = 1 << 18  # the spec's largest DATA record (§7.1, §10)
 RECV_BUFFER = 1 << 20
+HANDSHAKE_BUFFER = 1 << 14  # a handshake frame is at most 8 KiB (§10)
 LINGER = 2.0  # seconds to let an ABORT reach a peer that is still sending
 
 
@@ -65,9 +67,10 @@ class Summary:
 
 
 class SessionFailed(Exception):
-    """A session failed; ``error`` is the ParleyError, ``role`` the side that saw it."""
+    """A session failed; ``error`` is the ParleyError (or a local failure), ``peer_role``
+    names the other side."""
 
-    def __init__(self, error: ParleyError, peer_role: str) -> None:
+    def __init__(self, error: ParleyError | LocalFailure, peer_role: str) -> None:
         super().__init__(str(error))
         self.error = error
         self.peer_role = peer_role
@@ -127,12 +130,21 @@ def _read_until(
 ):
     """Feed received bytes to the core until it reports a ``wanted`` event."""
     while True:
-        n = conn.recv_into(buffer, deadline.remaining(), deadline.what)
+        n = conn.recv_into(buffer, deadline.remaining(), deadline.what, deadline.expired())
         if n == 0:
             session.receive_eof()
             raise ParleyError("TRUNCATED", "the peer closed the connection")  # DONE: not reached
         found = None
-        for event in session.receive_data(buffer[:n]):
+        try:
+            events = session.receive_data(buffer[:n])
+        except ParleyError as exc:
+            # Bytes after a verified ACK: the session stays DONE and the message
+            # stays acknowledged (§9.3, last paragraph); anything else fails.
+            found = next((e for e in exc.events if isinstance(e, wanted)), None)
+            if found is None or session.state is not State.DONE:
+                raise
+            return found
+        for event in events:
             if isinstance(event, wanted):
                 found = event
         if found is not None:
@@ -158,7 +170,7 @@ def _fill(source, view: memoryview) -> int:
         try:
             n = source.readinto(view[got:])
         except OSError as exc:
-            raise ParleyError("INTERNAL_ERROR", f"cannot read the input: {exc.strerror}") from None
+            raise LocalFailure("INPUT", f"cannot read the input: {exc.strerror}") from None
         if not n:
             break
         got += n
@@ -187,8 +199,8 @@ def _stream(
         if conn.readable():  # an ABORT from the receiver, or its end of stream
             _check_peer(emitter, conn, scratch)
     if size is not None and sent != size:
-        raise ParleyError(
-            "INTERNAL_ERROR",
+        raise LocalFailure(
+            "INPUT",
             f"the input changed size while being sent ({size} bytes announced, {sent} read)",
         )
     emitter.end_stream()
@@ -216,7 +228,7 @@ def send(
     scratch = memoryview(bytearray(1 << 16))
     try:
         try:
-            handshake = Deadline(timeouts.handshake, "handshake")
+            handshake = Deadline(timeouts.handshake, "the handshake")
             emitter.start()
             conn.send(emitter.data_to_send(), handshake.remaining(), handshake.what)
             _read_until(emitter, conn, HandshakeComplete, handshake, scratch)
@@ -236,18 +248,41 @@ def send(
             while True:
                 _check_peer(emitter, conn, scratch)  # raises at the ABORT or the end
                 if emitter.state is State.DONE:  # pragma: no cover - ACK before the reset
-                    raise ParleyError("INTERNAL_ERROR", f"connection lost: {closed}") from None
+                    raise ParleyError("TRUNCATED", f"connection lost: {closed}") from None
+    except LocalFailure as exc:  # the input failed: the receiver learns INTERNAL_ERROR (§11)
+        _give_up(emitter, conn, ParleyError("INTERNAL_ERROR", exc.detail), linger=False)
+        raise SessionFailed(exc, "receiver") from None
     except ParleyError as exc:
         _give_up(emitter, conn, exc, linger=False)
         raise SessionFailed(exc, "receiver") from None
-    except BaseException:  # KeyboardInterrupt, SystemExit: still tell the peer
-        _give_up(emitter, conn, ParleyError("INTERNAL_ERROR", "interrupted"), linger=False)
+    except BaseException:  # KeyboardInterrupt, SystemExit
+        # No ABORT: nothing failed, the user stopped us.  Closing the connection
+        # tells the receiver the truth (the stream ended early: TRUNCATED, §7.5),
+        # where an ABORT could only say INTERNAL_ERROR, which reads as a bug (§11).
+        conn.close()
         raise
     finally:
         if progress:
             progress.finish()
     conn.close()
     return _summary("send", emitter, peer, ack.total, started, conn, name=header.name)
+
+
+@dataclass(frozen=True)
+class ReceiveLimits:
+    """What one receiving session may cost (§13.2; docs/tool.md, "Serving").
+
+    ``max_size``: the most bytes a message may have (None: no cap); a header
+    announcing more, or a stream carrying more, is refused with
+    ``LIMIT_EXCEEDED``.  ``min_rate``: in the data phase the sender must have
+    delivered ``min_rate`` bytes per second on average, after ``rate_grace``
+    seconds of grace, or the session ends with ``TIMEOUT``: a trickle of one
+    byte now and then cannot hold a slot (the idle timeout alone would let it).
+    """
+
+    max_size: int | None = None
+    min_rate: float | None = 1024.0
+    rate_grace: float = 10.0
 
 
 def _open_sink(
@@ -268,6 +303,47 @@ def _discard(writer: Worker | None, sink, committed: bool) -> None:
         sink.discard()
 
 
+class Interrupted(Exception):
+    """The receiver is stopping (SIGINT/SIGTERM while serving): the session ends unfinished."""
+
+
+class _Clock:
+    """The receiving session's waits: the handshake deadline, then idle and minimum rate."""
+
+    def __init__(self, timeouts: Timeouts, limits: ReceiveLimits) -> None:
+        self.timeouts = timeouts
+        self.limits = limits
+        self.handshake = Deadline(timeouts.handshake, "the handshake")
+        self.data_started: float | None = None
+        self.wire_bytes = 0  # bytes read in the data phase
+
+    def wait(self, streaming: bool) -> tuple[float | None, str, ParleyError]:
+        """(timeout for the next read, what is waited for, the error on expiry)."""
+        if not streaming:
+            left = self.handshake.remaining()
+            return left, self.handshake.what, self.handshake.expired()
+        now = time.monotonic()
+        if self.data_started is None:
+            self.data_started = now
+        idle = self.timeouts.idle
+        idle_error = timeout_error("waiting for data", idle) if idle is not None else None
+        rate = self.limits.min_rate
+        if rate:
+            due = self.data_started + self.limits.rate_grace + self.wire_bytes / rate
+            slow = ParleyError(
+                "TIMEOUT",
+                f"the sender is too slow: {self.wire_bytes} bytes in "
+                f"{now - self.data_started:.1f} s, below the minimum of {rate:g} bytes/s "
+                f"after {self.limits.rate_grace:g} s (--min-rate)",
+            )
+            left = due - now
+            if left <= 0:
+                raise slow
+            if idle is None or left < idle:
+                return left, "waiting for data", slow
+        return idle, "waiting for data", idle_error
+
+
 def receive(
     listener: Listener,
     own: keys.LongTermPrivateKey,
@@ -278,27 +354,63 @@ def receive(
     force: bool = False,
     fsync: bool = True,
     progress_factory=None,
+    limits: ReceiveLimits = ReceiveLimits(),
 ) -> Summary:
     """Accept one sender and receive one message into ``out`` (a file, a folder/ or -)."""
     conn = listener.accept(timeouts.connect)
     listener.close()
+    return receive_on(
+        conn,
+        own,
+        peer,
+        out,
+        timeouts=timeouts,
+        force=force,
+        fsync=fsync,
+        progress_factory=progress_factory,
+        limits=limits,
+    )
+
+
+def receive_on(
+    conn: Connection,
+    own: keys.LongTermPrivateKey,
+    peer: keys.LongTermPublicKey,
+    out: str,
+    *,
+    timeouts: Timeouts = Timeouts(),
+    force: bool = False,
+    fsync: bool = True,
+    progress_factory=None,
+    limits: ReceiveLimits = ReceiveLimits(),
+) -> Summary:
+    """Receive one message from an accepted connection ``conn`` (one session; §5, §7).
+
+    Thread-safe in the sense the server needs: everything here is this
+    session's own (core, buffers, sink); ``conn.interrupt()`` from another
+    thread ends it with ``Interrupted``.
+    """
     receiver = Receiver(SessionConfig(own, peer, SystemEntropy()))
     started = time.monotonic()
-    buffer = memoryview(bytearray(RECV_BUFFER))
+    # Before authentication a peer gets a small buffer (§13.2); the 1 MiB one
+    # for 256 KiB records only once the handshake has verified.
+    buffer = memoryview(bytearray(HANDSHAKE_BUFFER))
+    clock = _Clock(timeouts, limits)
     sink = hdr = progress = writer = None
     committed = False
     received = 0
     warning = None
     try:
-        deadline = Deadline(timeouts.handshake, "handshake")
         while receiver.state is not State.DONE:
-            if receiver.state is State.STREAMING:
-                timeout, what = timeouts.idle, "waiting for data"
-            else:
-                timeout, what = deadline.remaining(), deadline.what
-            n = conn.recv_into(buffer, timeout, what)
+            streaming = receiver.state is State.STREAMING
+            timeout, what, expired = clock.wait(streaming)
+            n = conn.recv_into(buffer, timeout, what, expired)
             if n == 0:
+                if conn.interrupted:
+                    raise Interrupted
                 receiver.receive_eof()
+            if streaming:
+                clock.wire_bytes += n
             failure = None
             try:
                 events = receiver.receive_data(buffer[:n])
@@ -307,18 +419,25 @@ def receive(
             for event in events:
                 if isinstance(event, Data):
                     received += len(event.data)
-                    if hdr.size is not None and received > hdr.size:
-                        raise ParleyError(
-                            "LENGTH_MISMATCH",
-                            f"more than the {hdr.size} bytes the header announced",
-                        )
+                    _check_size(hdr, limits, received)
                     writer.put(event.data)
                     if progress:
                         progress.update(len(event.data))
                 elif isinstance(event, HandshakeComplete):
                     hdr = app_header.decode(event.app_header)
+                    if (
+                        limits.max_size is not None
+                        and hdr.size is not None
+                        and hdr.size > limits.max_size
+                    ):
+                        raise ParleyError(
+                            "LIMIT_EXCEEDED",
+                            f"the header announces {hdr.size} bytes, more than --max-size "
+                            f"{limits.max_size}",
+                        )
                     sink = _open_sink(out, hdr, event.transcript_hash, force=force, fsync=fsync)
                     writer = Worker(sink.write, depth=8)
+                    buffer = memoryview(bytearray(RECV_BUFFER))
                     if progress_factory:
                         progress = progress_factory(hdr.size)
                 elif isinstance(event, EndOfStream):
@@ -335,11 +454,25 @@ def receive(
                 if not committed:
                     raise failure
                 warning = f"ignored what followed FINAL ({failure.error})"
-            conn.send(receiver.data_to_send(), timeouts.idle, "sending")
-    except (ParleyError, TransportClosed) as exc:
+            try:
+                conn.send(receiver.data_to_send(), timeouts.idle, "sending")
+            except (ParleyError, TransportClosed) as exc:
+                if not committed:
+                    raise
+                # The file is committed; only the ACK's delivery is in doubt (§14).
+                reason = exc.detail if isinstance(exc, ParleyError) else str(exc)
+                warning = (
+                    f"the acknowledgement could not be sent ({reason}): the sender "
+                    "does not know that the file arrived"
+                )
+    except (ParleyError, TransportClosed, LocalFailure) as exc:
         if isinstance(exc, TransportClosed):
             exc = ParleyError("TRUNCATED", f"the sender closed the connection ({exc})")
         _discard(writer, sink, committed)
+        if isinstance(exc, LocalFailure):
+            # A refusal of ours: the sender learns it from INTERNAL_ERROR (§11).
+            _give_up(receiver, conn, ParleyError("INTERNAL_ERROR", exc.detail), linger=True)
+            raise SessionFailed(exc, "sender") from None
         _give_up(
             receiver,
             conn,
@@ -347,9 +480,9 @@ def receive(
             linger=exc.error.name not in ("TIMEOUT", "TRUNCATED", "PEER_ABORTED"),
         )
         raise SessionFailed(exc, "sender") from None
-    except BaseException:  # KeyboardInterrupt, SystemExit: still clean up and tell the peer
+    except BaseException:  # Interrupted, KeyboardInterrupt: clean up; the close tells the peer
         _discard(writer, sink, committed)
-        _give_up(receiver, conn, ParleyError("INTERNAL_ERROR", "interrupted"), linger=False)
+        conn.close()
         raise
     finally:
         if writer is not None:
@@ -368,3 +501,10 @@ def receive(
         path=sink.path,
         warning=warning,
     )
+
+
+def _check_size(hdr: app_header.FileHeader, limits: ReceiveLimits, received: int) -> None:
+    if hdr.size is not None and received > hdr.size:
+        raise ParleyError("LENGTH_MISMATCH", f"more than the {hdr.size} bytes the header announced")
+    if limits.max_size is not None and received > limits.max_size:
+        raise ParleyError("LIMIT_EXCEEDED", f"more than --max-size {limits.max_size} bytes")

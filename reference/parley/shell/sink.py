@@ -11,36 +11,129 @@ temporary file and leaves any existing file untouched.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+import stat
 import sys
 import tempfile
 
-from ..errors import ParleyError
+from .failures import LocalFailure
 
 
-def _io_error(what: str, exc: OSError) -> ParleyError:
-    return ParleyError("INTERNAL_ERROR", f"{what}: {exc.strerror or exc}")
+PART_SUFFIX = ".parley-part"
+NAME_MAX = 255  # bytes in one file name (ext4, XFS, btrfs, APFS)
+# ".NAME." + mkstemp's 8 random characters + ".parley-part" must fit in NAME_MAX.
+_PART_NAME_BUDGET = NAME_MAX - 2 - 8 - len(PART_SUFFIX)
+
+
+def _io_error(what: str, exc: OSError) -> LocalFailure:
+    return LocalFailure("OUTPUT", f"{what}: {exc.strerror or exc}")
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    for test, words in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return words
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def existing_target(path: str) -> os.stat_result | None:
+    """``lstat(path)`` if ``path`` is an existing regular file, None if it does not exist.
+
+    Anything else (a symbolic link, device, FIFO, socket, directory) is
+    refused: the tool only ever replaces regular files (docs/tool.md).
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _io_error(f"cannot inspect {path}", exc) from None
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        raise LocalFailure(
+            "OUTPUT", f"{path} is {kind}; parley replaces only regular files (give another --out)"
+        )
+    return st
+
+
+def part_prefix(name: str) -> str:
+    """``.NAME.``, NAME cut (whole UTF-8 characters) so the part file's name fits NAME_MAX."""
+    cut = name.encode("utf-8", "surrogateescape")[:_PART_NAME_BUDGET]
+    return "." + cut.decode("utf-8", "ignore") + "."
+
+
+def clean_leftovers(folder: str) -> tuple[list[str], list[str]]:
+    """Remove part files no receiver writes any more; return (removed, in use).
+
+    Every live ``FileSink`` holds an exclusive ``flock`` on its part file, so a
+    part file whose lock can be taken was left by a receiver that died
+    (killed, power loss).  Part files of receivers still running are kept.
+    """
+    removed: list[str] = []
+    busy: list[str] = []
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(".") and n.endswith(PART_SUFFIX)]
+    except OSError:
+        return removed, busy
+    for name in sorted(names):
+        path = os.path.join(folder, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                busy.append(name)
+                continue
+            try:
+                os.unlink(path)
+                removed.append(name)
+            except OSError:
+                pass
+        finally:
+            os.close(fd)
+    return removed, busy
 
 
 class FileSink:
-    """Writes to ``.NAME.XXXX.parley-part`` next to ``path``, renamed to ``path`` on commit."""
+    """Writes to ``.NAME.XXXXXXXX.parley-part`` next to ``path``, renamed to ``path`` on commit.
+
+    Only a regular file is ever replaced, and it keeps its permission bits
+    (and, where the system lets us, its owner and group); a new file gets
+    ``0666 & ~umask``.  The part file is locked (``flock``) while it is written.
+    """
 
     def __init__(self, path: str, *, replace: bool, fsync: bool) -> None:
         self.path = path
         self.replace = replace
         self.fsync = fsync
         self.folder = os.path.dirname(os.path.abspath(path))
-        if not replace and os.path.lexists(path):
-            raise ParleyError(
-                "INTERNAL_ERROR", f"{path} exists (give --force to replace it, or another --out)"
+        st = existing_target(path)
+        if st is not None and not replace:
+            raise LocalFailure(
+                "EXISTS", f"{path} exists (give --force to replace it, or another --out)"
             )
         try:
             fd, self.temp = tempfile.mkstemp(
-                prefix=f".{os.path.basename(path)}.", suffix=".parley-part", dir=self.folder
+                prefix=part_prefix(os.path.basename(path)), suffix=PART_SUFFIX, dir=self.folder
             )
         except OSError as exc:
             raise _io_error(f"cannot create a file in {self.folder}", exc) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)  # ours alone: clean_leftovers() leaves it alone
         self._file = os.fdopen(fd, "wb", buffering=0)
         self.written = 0
 
@@ -53,24 +146,39 @@ class FileSink:
             raise _io_error(f"cannot write {self.temp}", exc) from None
         self.written += len(data)
 
+    def _set_mode(self, old: os.stat_result | None) -> None:
+        fd = self._file.fileno()
+        if old is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)  # mkstemp made it 0600
+            return
+        try:  # keep the replaced file's owner and group where we may (root, or our own)
+            os.fchown(fd, old.st_uid, old.st_gid)
+        except OSError:
+            pass
+        os.fchmod(fd, stat.S_IMODE(old.st_mode) & 0o777)  # no setuid/setgid/sticky
+
     def commit(self) -> None:
         """Make the file visible under its name: fsync (if asked), then rename."""
         try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(self._file.fileno(), 0o666 & ~umask)  # mkstemp made it 0600
+            old = existing_target(self.path) if self.replace else None  # again: it may have changed
+            self._set_mode(old)
             if self.fsync:
                 os.fsync(self._file.fileno())
-            self._file.close()
             if self.replace:
                 os.replace(self.temp, self.path)
             else:
                 os.link(self.temp, self.path)  # fails if the name appeared meanwhile
                 os.unlink(self.temp)
+            self._file.close()
+        except LocalFailure:
+            self.discard()
+            raise
         except FileExistsError:
             self.discard()
-            raise ParleyError(
-                "INTERNAL_ERROR",
+            raise LocalFailure(
+                "EXISTS",
                 f"{self.path} appeared while receiving; not replaced (give --force)",
             ) from None
         except OSError as exc:
@@ -82,13 +190,11 @@ class FileSink:
     def discard(self) -> None:
         """Remove the temporary file (idempotent)."""
         try:
-            self._file.close()
+            os.unlink(self.temp)
         except OSError:
             pass
         try:
-            os.unlink(self.temp)
-        except FileNotFoundError:
-            pass
+            self._file.close()
         except OSError:
             pass
 

@@ -2,8 +2,8 @@
 
 The core reads no clock (§13.2): this module bounds every blocking socket
 call with a timeout, and reports expiry as the registry's ``TIMEOUT`` (68).
-A transport failure (refused, reset) is ``INTERNAL_ERROR`` before a session
-exists; once a session exists, the caller turns the end of the stream into
+A failure before a session exists (refused, unknown host, address in use)
+is a ``LocalFailure`` with its own exit status (docs/tool.md); once a session exists, the caller turns the end of the stream into
 the core's ``receive_eof()`` (``TRUNCATED``, §7.5).
 """
 
@@ -15,6 +15,7 @@ import socket
 import time
 
 from ..errors import ParleyError
+from .failures import LocalFailure
 
 #: Socket buffers large enough to hold a few 256 KiB records in flight.
 SOCKET_BUFFER = 4 << 20
@@ -57,12 +58,19 @@ class Deadline:
             return None
         left = self.at - time.monotonic()
         if left <= 0:
-            raise timeout_error(self.what, self.seconds)
+            raise self.expired()
         return left
+
+    def expired(self) -> ParleyError:
+        """TIMEOUT naming the configured limit, not the time that was left."""
+        limit = "no limit" if self.seconds is None else f"{self.seconds:g} s"
+        return ParleyError("TIMEOUT", f"{self.what}: not done within {limit}")
 
 
 def timeout_error(what: str, seconds: float | None) -> ParleyError:
-    return ParleyError("TIMEOUT", f"{what}: nothing within {seconds:g} s")
+    """TIMEOUT naming the configured limit ``seconds`` (not the time that was left)."""
+    limit = "no limit" if seconds is None else f"{seconds:g} s"
+    return ParleyError("TIMEOUT", f"{what}: nothing within {limit}")
 
 
 def _tune(sock: socket.socket) -> None:
@@ -84,18 +92,23 @@ def connect(host: str, port: int, timeout: float | None) -> Connection:
         sock = socket.create_connection((host, port), timeout=timeout)
     except TimeoutError:
         raise timeout_error(f"connecting to {host}:{port}", timeout) from None
-    except OSError as exc:
-        raise ParleyError(
-            "INTERNAL_ERROR", f"cannot connect to {host}:{port}: {_describe(exc)}"
+    except socket.gaierror as exc:
+        raise LocalFailure("UNKNOWN_HOST", f"cannot resolve {host}: {exc.strerror}") from None
+    except ConnectionRefusedError:
+        raise LocalFailure(
+            "CONNECTION_REFUSED",
+            f"cannot connect to {host}:{port}: connection refused (is a receiver listening?)",
         ) from None
+    except OSError as exc:
+        raise LocalFailure("NETWORK", f"cannot connect to {host}:{port}: {_describe(exc)}") from None
     _tune(sock)
     return Connection(sock, f"{host}:{port}")
 
 
 class Listener:
-    """A listening socket that hands out one connection."""
+    """A listening socket; ``accept`` hands out one connection at a time."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, backlog: int = 16) -> None:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             family, _, _, _, addr = infos[0]
@@ -103,11 +116,12 @@ class Listener:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             _tune(self.sock)  # inherited by accepted sockets, before the window is set
             self.sock.bind(addr)
-            self.sock.listen(1)
+            self.sock.listen(backlog)
+        except socket.gaierror as exc:
+            raise LocalFailure("UNKNOWN_HOST", f"cannot listen on {host}:{port}: {exc.strerror}") from None
         except OSError as exc:
-            raise ParleyError(
-                "INTERNAL_ERROR", f"cannot listen on {host}:{port}: {_describe(exc)}"
-            ) from None
+            kind = "ADDRESS_IN_USE" if exc.errno == errno.EADDRINUSE else "NETWORK"
+            raise LocalFailure(kind, f"cannot listen on {host}:{port}: {_describe(exc)}") from None
         name = self.sock.getsockname()
         self.address = (name[0], name[1])
 
@@ -118,9 +132,11 @@ class Listener:
         except TimeoutError:
             raise timeout_error("waiting for a sender to connect", timeout) from None
         except OSError as exc:
-            raise ParleyError("INTERNAL_ERROR", f"accept failed: {_describe(exc)}") from None
+            raise LocalFailure("NETWORK", f"accept failed: {_describe(exc)}") from None
+        sock.settimeout(None)  # accepted sockets inherit the listener's timeout otherwise
         _tune(sock)
-        return Connection(sock, f"{peer[0]}:{peer[1]}")
+        host = peer[0]
+        return Connection(sock, f"[{host}]:{peer[1]}" if ":" in host else f"{host}:{peer[1]}", host)
 
     def close(self) -> None:
         self.sock.close()
@@ -129,9 +145,11 @@ class Listener:
 class Connection:
     """One TCP connection with timeouts on every blocking call."""
 
-    def __init__(self, sock: socket.socket, peer: str) -> None:
+    def __init__(self, sock: socket.socket, peer: str, host: str = "") -> None:
         self.sock = sock
         self.peer = peer
+        self.host = host  # the peer's address without the port (per-source bounds)
+        self.interrupted = False
         self._poll = select.poll()
         self._poll.register(sock, select.POLLIN)
         self._timeout: float | None = -1.0
@@ -178,17 +196,35 @@ class Connection:
         except OSError as exc:
             raise TransportClosed(_describe(exc)) from None
 
-    def recv_into(self, buffer, timeout: float | None, what: str) -> int:
-        """Read what has arrived (at least one byte; 0 at the end of the stream)."""
+    def recv_into(
+        self, buffer, timeout: float | None, what: str, expired: ParleyError | None = None
+    ) -> int:
+        """Read what has arrived (at least one byte; 0 at the end of the stream).
+
+        On expiry raise ``expired`` if given (a deadline's own message, naming
+        its configured limit), else TIMEOUT for ``what`` and ``timeout``.
+        """
         self._set_timeout(timeout)
         try:
             return self.sock.recv_into(buffer)
         except TimeoutError:
-            raise timeout_error(what, timeout) from None
+            raise (expired or timeout_error(what, timeout)) from None
         except OSError as exc:
             if exc.errno in (errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED):
                 return 0
             raise ParleyError("INTERNAL_ERROR", f"receive failed: {_describe(exc)}") from None
+
+    def interrupt(self) -> None:
+        """From another thread: make a blocked or later read return the end of the stream.
+
+        ``shutdown(SHUT_RD)`` wakes a ``recv`` blocked in another thread (Linux);
+        ``interrupted`` tells the reader that it was us, not the peer.
+        """
+        self.interrupted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
 
     def readable(self) -> bool:
         """True if a read would not block (bytes or the end of the stream arrived)."""
