@@ -356,9 +356,14 @@ def test_reference_names_the_bundled_adapter(cli):
 
 
 def test_version():
+    """Both commands print the one version (reference/parley/__init__.py), via python -m too."""
     import parley
 
-    for module in ("parley_conformance", "parley_conformance.cli"):
+    for module, prog in (
+        ("parley_conformance", "conformance"),
+        ("parley_conformance.cli", "conformance"),
+        ("parley", "parley"),
+    ):
         p = subprocess.run(
             [sys.executable, "-m", module, "--version"],
             capture_output=True,
@@ -366,7 +371,7 @@ def test_version():
             cwd=ROOT,
             timeout=60,
         )
-        assert p.returncode == 0 and p.stdout == f"conformance {parley.__version__}\n", p
+        assert p.returncode == 0 and p.stdout == f"{prog} {parley.__version__}\n", p
 
 
 # -- findings items 27-38 and the WARN outcome (spec 1.1) ---------------------------------
