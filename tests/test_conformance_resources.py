@@ -66,11 +66,24 @@ def test_crashing_adapter_is_restarted_and_the_run_goes_on():
     assert "killed by SIGSEGV" in results[0].actual
 
 
-def test_case_timeout_bounds_a_case_of_many_quick_replies():
-    """An adapter answering each request slowly but within the read timeout."""
-    results = _run(
-        ZOO / "chatty-stderr", ["live/receiver/suite1/session/byte-by-byte"], case_timeout=0.5
+def test_case_timeout_bounds_a_case_of_many_quick_replies(tmp_path):
+    """An adapter answering each request slowly but within the read timeout: the byte-by-byte
+    session makes hundreds of requests, 0.05 s each, so the case lasts far longer than its
+    0.5 s case timeout whatever the machine's speed, while no single reply is late."""
+    cmd = _script(
+        tmp_path,
+        """
+        handle = ra.Adapter.handle
+        def slow(self, req):
+            time.sleep(0.05)
+            return handle(self, req)
+        ra.Adapter.handle = slow
+        """,
     )
+    settings = runner.Settings(
+        commands=[cmd], names=["impl"], jobs=1, case_timeout=0.5, read_timeout=5.0
+    )
+    results = runner.run([BY_ID["live/receiver/suite1/session/byte-by-byte"]], settings).results
     assert results[0].outcome == "TIMEOUT" and "case timeout" in results[0].actual
 
 
