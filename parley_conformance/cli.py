@@ -21,7 +21,12 @@ import sys
 import threading
 
 from . import __version__, adapter_protocol as ap, report, runner
-from .cases import interop as interop_cases, live as live_cases, vectors as vector_cases
+from .cases import (
+    interop as interop_cases,
+    live as live_cases,
+    protocol as protocol_cases,
+    vectors as vector_cases,
+)
 
 REFERENCE = [sys.executable, "-m", "parley_conformance.adapters.reference_adapter"]
 
@@ -226,7 +231,7 @@ def collect(args) -> tuple[list, list[str]]:
         except (OSError, ValueError, KeyError) as exc:
             raise runner.UsageError(f"cannot read the vectors in {folder}: {exc}") from None
     if "live" in kinds:
-        cases += live_cases.cases()
+        cases += live_cases.cases() + protocol_cases.cases()
     return cases, warnings
 
 

@@ -312,9 +312,11 @@ def test_reference_adapter_reports_registry_errors_and_bad_requests():
             "peer_key": keys.public_pem("emitter"),
         }
     )
-    assert (
-        r["type"] == "error" and r["code"] == "bad_request" and "KEY_FILE_INVALID" in r["message"]
-    )
+    # adapter §3.3 (1.1): a key that fails to load fails the session: a result, not an error.
+    assert r["type"] == "result" and r["status"] == "failed" and r["out"] == b""
+    assert r["error"]["name"] == "KEY_FILE_INVALID" and r["error"]["number"] == 64
+    r = pipe.send({"type": "eof", "id": 5, "session": 2})
+    assert r["status"] == "failed" and r["error"]["name"] == "KEY_FILE_INVALID"
     body = b"\xff\xff"
     pipe.p.stdin.write(len(body).to_bytes(4, "big") + body)
     pipe.p.stdin.flush()

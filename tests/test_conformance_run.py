@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from parley_conformance import runner
-from parley_conformance.cases import interop, live, vectors
+from parley_conformance.cases import interop, live, protocol, vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo"
@@ -63,7 +63,7 @@ def _vector_counts() -> tuple[int, int]:
 
 
 def test_reference_adapter_passes_every_case():
-    cases = vectors.cases(VECTORS) + live.cases()
+    cases = vectors.cases(VECTORS) + live.cases() + protocol.cases()
     done = runner.run(cases, runner.Settings(commands=[REFERENCE], names=["impl"], jobs=2))
     bad = [(r.id, r.outcome, r.actual, r.details[:3]) for r in done.results if r.outcome != "PASS"]
     assert not bad, bad[:5]

@@ -18,7 +18,6 @@ import sys
 import parley
 from parley import (
     Emitter,
-    FixedEntropy,
     ParleyError,
     Receiver,
     SessionConfig,
@@ -48,18 +47,17 @@ class Session:
         own = _private_key(req.get("own_key"), key_cache)
         peer = _public_key(req.get("peer_key"), key_cache)
         if own.suite.number != req.get("suite") or peer.suite.number != req.get("suite"):
-            raise BadRequest(
+            # adapter §3.3: keys that contradict "suite" fail the session (parley §12).
+            raise ParleyError(
+                "KEY_SUITE_MISMATCH",
                 f"the keys are for suite {own.suite.number}/{peer.suite.number}, "
-                f"the request says suite {req.get('suite')!r}"
+                f"the request says suite {req.get('suite')!r}",
             )
         draws = req.get("entropy")
         if draws is None:
             entropy = SystemEntropy()
-        else:  # adapter §4.4: every draw, in order; per purpose the order is what matters
-            queues: dict[str, list[bytes]] = {}
-            for d in draws:
-                queues.setdefault(d["purpose"], []).append(d["value"])
-            entropy = FixedEntropy(queues)
+        else:  # adapter §4.4: every draw takes the next entry, whose purpose and length it checks
+            entropy = _Injected(draws)
         self.role = role
         emitter = role == "emitter"
         self.message = req.get("message", b"") if emitter else b""
@@ -89,6 +87,59 @@ class Session:
     def eof(self) -> list:
         self.party.receive_eof()
         return []
+
+
+class _Injected:
+    """Injected draws (adapter §4.4): strictly in order; purpose and length must match.
+
+    A draw the list cannot serve raises, which the session reports as INTERNAL_ERROR
+    (parley §11); entries left over are ignored.
+    """
+
+    def __init__(self, draws: list) -> None:
+        self._draws = list(draws)
+
+    def draw(self, purpose: str, n: int) -> bytes:
+        if not self._draws:
+            raise ValueError(f"no injected value left for the {purpose!r} draw")
+        entry = self._draws.pop(0)
+        if not isinstance(entry, dict) or entry.get("purpose") != purpose:
+            raise ValueError(f"the next injected value is not for the {purpose!r} draw")
+        value = entry.get("value")
+        if not isinstance(value, bytes) or len(value) != n:
+            raise ValueError(f"the injected {purpose!r} value does not have {n} bytes")
+        return value
+
+    def __repr__(self) -> str:
+        return "_Injected(<values>)"
+
+
+class _Refused:
+    """A session whose start failed (a key refused, parley §12): every request repeats it."""
+
+    class _Party:
+        def __init__(self, exc: ParleyError) -> None:
+            self.error = exc
+            self.state = type("S", (), {"value": "FAILED"})()
+
+        def data_to_send(self) -> bytes:
+            return b""
+
+    def __init__(self, exc: ParleyError) -> None:
+        self.party = self._Party(exc)
+
+    def _fail(self) -> list:
+        raise self.party.error
+
+    def start(self) -> list:
+        self.party.error.events = []
+        return self._fail()
+
+    def feed(self, data: bytes) -> list:
+        return self._fail()
+
+    def eof(self) -> list:
+        return self._fail()
 
 
 def _private_key(pem, cache: dict):
@@ -176,8 +227,10 @@ class Adapter:
                     raise BadRequest(f"session {req.get('session')!r} already exists")
                 try:
                     session = Session(req, self.key_cache)
-                except ParleyError as exc:  # a key the reference refuses (parley §12)
-                    raise BadRequest(f"{exc.error.name}: {exc.detail}") from None
+                except ParleyError as exc:
+                    # A key the reference refuses (parley §12) fails the session: a result
+                    # with the KEY_* error, repeated on later requests (adapter §3.3).
+                    session = _Refused(exc)
                 self.sessions[req["session"]] = session
                 return _result(req, session, session.start)
             if kind == "close":

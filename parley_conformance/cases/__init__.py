@@ -310,7 +310,7 @@ class ImplSession:
                 "are terminal (§9.1, §9.3)",
                 [self.summary()],
             )
-        if what == "start" and result.status != "running":
+        if what == "start" and result.status != "running" and result.error is None:
             raise CaseFailure(
                 f"status {result.status!r} in reply to start, without an error; a new session "
                 "is running (adapter §3.3)",

@@ -314,6 +314,23 @@ class _Live:
                 f"after completing, end of transport gave {result.error} "
                 f"(status {result.status}); it must leave the session done (§7.5)"
             )
+        # A byte after the end (a feed after eof, adapter §3.5): UNEXPECTED_MESSAGE, the
+        # session stays done and sends nothing [R-9.3-6] [R-9.3-7].
+        before = len(impl.out)
+        result = impl.feed(b"\x00")
+        if result.error is None or result.error.name != "UNEXPECTED_MESSAGE":
+            raise CaseFailure(
+                f"a byte after completion and end of transport gave {result.error or 'no error'}; "
+                "expected UNEXPECTED_MESSAGE (§9.3)",
+                [impl.summary()],
+            )
+        if result.status != "done" or impl.out[before:]:
+            raise CaseFailure(
+                f"a byte after completion left status {result.status!r} and sent "
+                f"{frame_types(bytes(impl.out[before:])) or 'nothing'}; the session stays done "
+                "and sends nothing (§9.3)",
+                [impl.summary()],
+            )
 
     def _where(self, at) -> str:
         if at is None:

@@ -50,6 +50,11 @@ POSITIVE = (
     "live/receiver/suite1/session/frame-by-frame",
     "live/emitter/suite2/session/frame-by-frame",
 )
+# Sessions that end without any error reported (live sessions end with a byte after completion).
+VECTOR_POSITIVE = (
+    "vector/positive/suite1/tc101-empty-message/receiver",
+    "vector/positive/suite2/tc201-empty-message/emitter",
+)
 
 
 def fault(name, description, intended, **kw):
@@ -475,6 +480,47 @@ def _reduces_r():
     dsa.verify = verify
 
 
+@fault(
+    "refuses-keys-with-an-error-reply",
+    "a start whose keys fail to load answers an error reply (1.0's reading of adapter §3.3)",
+    [
+        "live/*/suite1/start-own-key-not-pem/*",
+        "live/*/suite2/start-keys-contradict-suite/*",
+        "live/receiver/suite1/start-pinned-dsa-key-*",
+    ],
+)
+def _refuses_keys():
+    from parley import ParleyError
+
+    original = ra.Session.__init__
+
+    def init(self, req, cache):
+        try:
+            original(self, req, cache)
+        except ParleyError as exc:
+            raise ra.BadRequest(f"{exc.error.name}: {exc.detail}") from None
+
+    ra.Session.__init__ = init
+
+
+@fault(
+    "entropy-by-purpose",
+    "injected draws are taken per purpose, in any order (adapter §4.4: strictly in order)",
+    ["live/emitter/*/start-entropy-wrong-purpose/*"],
+)
+def _entropy_by_purpose():
+    from parley import FixedEntropy
+
+    class ByPurpose(FixedEntropy):
+        def __init__(self, draws):
+            queues: dict[str, list[bytes]] = {}
+            for d in draws:
+                queues.setdefault(d["purpose"], []).append(d["value"])
+            super().__init__(queues)
+
+    ra._Injected = ByPurpose
+
+
 # -- adapter misbehaviour (adapter §2, §5.2) ---------------------------------------------
 
 
@@ -499,6 +545,7 @@ def _hook_feed(action) -> None:
         "live/receiver/suite1/record-drop/frame-by-frame",
         "live/emitter/suite2/ack-tag-flip/frame-by-frame",
     ],
+    controls=VECTOR_POSITIVE,
 )
 def _wrong_numbers():
     original = ra._result
@@ -583,6 +630,7 @@ def _wrong_abort_number():
         "vector/negative/suite1/tc1119-*",
         "vector/negative/suite1/tc1137-*",
     ],
+    controls=VECTOR_POSITIVE,
 )
 def _aborts_after_done():
     def change(reply, session, ended):

@@ -1,0 +1,348 @@
+"""Session-start cases: what an adapter does with a `start` it cannot or must not run.
+
+One table (``START_CASES``) of (name, role, rules, what the start request changes, what the
+adapter must answer), expanded by one generator over the suites.  They cover:
+
+* keys that fail to load or contradict ``suite`` (adapter §3.3, parley §12): a ``result``
+  with status ``failed`` and the KEY_* error, nothing sent, repeated on later requests;
+* a pinned DSA key whose domain parameters are invalid (parley §12, finding 11);
+* a session id already in use (adapter §3.1): an ``error`` reply, the first session intact;
+* injected draws (adapter §4.4): taken in order, purpose and length checked, INTERNAL_ERROR
+  when the list does not fit the draw; an invalid ephemeral draw discarded and the next used,
+  and the boundaries of validity (parley §3.5: 2 <= x <= q - 1, 1 <= d <= n - 1).
+
+Ids are ``live/<role>/suite<N>/start-<name>/frame-by-frame`` (adapter §5.5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from parley import keys as keyfiles
+from parley.primitives import dsa, ffdh, keyfile, p384
+
+from .. import peer as P
+from . import Case, CaseContext, CaseFailure, CaseUnsupported, check_abort, frame_bodies
+from .live import close_quietly
+
+SID = bytes(range(16))
+
+
+@dataclass(frozen=True)
+class Env:
+    suite: int
+    keys: P.KeySet
+
+
+def _other_suite_key(env: Env, name: str) -> str:
+    return P.fixed_keyset(3 - env.suite).public_pem(name)
+
+
+def _bad_dsa(env: Env, how: str) -> str:
+    """The emitter's suite-1 public key with invalid domain parameters (parley §12)."""
+    pub = keyfiles.load_public_key(env.keys.public_pem("emitter").encode()).handle
+    pr = pub.params
+    if how == "generator-of-order-2":
+        params = dsa.Parameters(pr.p, pr.q, pr.p - 1)
+    elif how == "q-not-dividing-p-1":
+        params = dsa.Parameters(pr.p, pr.q + 2 if (pr.p - 1) % (pr.q + 2) else pr.q + 4, pr.g)
+    else:
+        raise ValueError(how)
+    der = keyfile.spki_der(dsa.PublicKey(params, pub.y))
+    import base64
+
+    b64 = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+
+
+def _ephemeral(suite: int, value: int) -> bytes:
+    return value.to_bytes(32 if suite == 1 else 48, "big")
+
+
+def _public(suite: int, value: int) -> bytes:
+    """The ephemeral public value of a secret, computed here (§3.5)."""
+    if suite == 1:
+        return pow(ffdh.G, value, ffdh.P).to_bytes(256, "big")
+    return p384.public_bytes(value)
+
+
+# Ephemeral boundaries (parley §3.5): (name, suites, invalid first draw or None, the valid
+# draw).  Suite 1 draws 32 bytes and q has 2047 bits, so x = q cannot be drawn: its bounds are
+# x = 0, 1 (invalid), 2 and 2^256 - 1 (valid); suite 2's are d = 0, n, 2^384 - 1 and 1, n - 1.
+BOUNDARIES = [
+    ("lowest-valid", (1, 2), None, lambda s: 2 if s == 1 else 1),
+    ("highest-valid", (1, 2), None, lambda s: (1 << 256) - 1 if s == 1 else p384.N - 1),
+    ("redraw-zero", (1, 2), lambda s: 0, lambda s: 7),
+    ("redraw-one", (1,), lambda s: 1, lambda s: 7),
+    ("redraw-at-order", (2,), lambda s: p384.N, lambda s: 7),
+    ("redraw-all-ones", (2,), lambda s: (1 << 384) - 1, lambda s: 7),
+]
+
+
+@dataclass(frozen=True)
+class StartCase:
+    name: str
+    role: str
+    rules: tuple[str, ...]
+    title: str
+    change: Callable[[Env], dict]  # overrides of the start request
+    expect: tuple  # ("error", NAME) | ("reply-error", code) | ("g", secret fn) | ("running",)
+    suites: tuple[int, ...] = (1, 2)
+    needs_injection: bool = False
+
+
+def _start_cases() -> list[StartCase]:
+    out: list[StartCase] = []
+    key_rules = ("R-A3.3-1", "R-12-3")
+    for role in ("emitter", "receiver"):
+        other = "receiver" if role == "emitter" else "emitter"
+        out += [
+            StartCase(
+                "own-key-not-pem",
+                role,
+                key_rules,
+                "own_key is not a PEM key",
+                lambda env: {"own_key": "not a key\n"},
+                ("error", "KEY_FILE_INVALID"),
+            ),
+            StartCase(
+                "own-key-truncated",
+                role,
+                key_rules,
+                "own_key's PEM body cut in half",
+                lambda env, role=role: {
+                    "own_key": _cut(env.keys.private_pem(role)),
+                },
+                ("error", "KEY_FILE_INVALID"),
+            ),
+            StartCase(
+                "peer-key-of-the-other-suite",
+                role,
+                key_rules + ("R-3.1-1",),
+                "the pinned key is of the other suite",
+                lambda env, other=other: {"peer_key": _other_suite_key(env, other)},
+                ("error", "KEY_SUITE_MISMATCH"),
+            ),
+            StartCase(
+                "keys-contradict-suite",
+                role,
+                key_rules,
+                "both keys are of the other suite than the request's suite",
+                lambda env, role=role, other=other: {
+                    "own_key": P.fixed_keyset(3 - env.suite).private_pem(role),
+                    "peer_key": _other_suite_key(env, other),
+                },
+                ("error", "KEY_SUITE_MISMATCH"),
+            ),
+        ]
+    for how in ("generator-of-order-2", "q-not-dividing-p-1"):
+        out.append(
+            StartCase(
+                f"pinned-dsa-key-{how}",
+                "receiver",
+                key_rules + ("R-12-4",),
+                f"the pinned DSA key's domain parameters are invalid ({how})",
+                lambda env, how=how: {"peer_key": _bad_dsa(env, how)},
+                ("error", "KEY_FILE_INVALID"),
+                suites=(1,),
+            )
+        )
+    out.append(
+        StartCase(
+            "session-id-in-use",
+            "receiver",
+            ("R-A3.1-2",),
+            "a second start with the session id of a running session",
+            lambda env: {},
+            ("reply-error", "bad_request"),
+        )
+    )
+    # Injected draws (adapter §4.4).
+    draw_rules = ("R-A4.4-1", "R-A4.4-2")
+    out += [
+        StartCase(
+            "entropy-wrong-purpose",
+            "emitter",
+            draw_rules,
+            "the injected list names the ephemeral first, then the sid",
+            lambda env: {"entropy": [("ephemeral", _ephemeral(env.suite, 7)), ("sid", SID)]},
+            ("error", "INTERNAL_ERROR"),
+            needs_injection=True,
+        ),
+        StartCase(
+            "entropy-runs-out",
+            "emitter",
+            draw_rules,
+            "the injected list holds the sid only",
+            lambda env: {"entropy": [("sid", SID)]},
+            ("error", "INTERNAL_ERROR"),
+            needs_injection=True,
+        ),
+        StartCase(
+            "entropy-wrong-length",
+            "emitter",
+            draw_rules,
+            "the injected sid has 15 bytes",
+            lambda env: {"entropy": [("sid", SID[:15]), ("ephemeral", _ephemeral(env.suite, 7))]},
+            ("error", "INTERNAL_ERROR"),
+            needs_injection=True,
+        ),
+        StartCase(
+            "entropy-left-over",
+            "emitter",
+            draw_rules,
+            "the injected list holds a spare ephemeral after the draws",
+            lambda env: {
+                "entropy": [
+                    ("sid", SID),
+                    ("ephemeral", _ephemeral(env.suite, 7)),
+                    ("ephemeral", _ephemeral(env.suite, 9)),
+                ]
+            },
+            ("g", lambda s: 7),
+            needs_injection=True,
+        ),
+    ]
+    for name, suites, invalid, valid in BOUNDARIES:
+        out.append(
+            StartCase(
+                f"ephemeral-{name}",
+                "emitter",
+                ("R-3.5-2", "R-3.5-3", "R-A4.4-1"),
+                f"injected ephemeral: {name.replace('-', ' ')}",
+                lambda env, invalid=invalid, valid=valid: {
+                    "entropy": [("sid", SID)]
+                    + ([("ephemeral", _ephemeral(env.suite, invalid(env.suite)))] if invalid else [])
+                    + [("ephemeral", _ephemeral(env.suite, valid(env.suite)))]
+                },
+                ("g", valid),
+                suites=suites,
+                needs_injection=True,
+            )
+        )
+    return out
+
+
+def _cut(pem: str) -> str:
+    lines = pem.strip().splitlines()
+    body = lines[1:-1]
+    return "\n".join([lines[0]] + body[: len(body) // 2] + [lines[-1]]) + "\n"
+
+
+def _body(sc: StartCase, suite: int):
+    def body(ctx: CaseContext) -> None:
+        if sc.needs_injection and not ctx.hello.injected_randomness:
+            raise CaseUnsupported("needs injected randomness (adapter §4.4)")
+        keys = P.fixed_keyset(suite)
+        env = Env(suite, keys)
+        other = "receiver" if sc.role == "emitter" else "emitter"
+        args = dict(
+            role=sc.role,
+            suite=suite,
+            own_key=keys.private_pem(sc.role),
+            peer_key=keys.public_pem(other),
+            message=b"x" * 10,
+            app_header=b"",
+            chunk_size=4,
+        )
+        change = sc.change(env)
+        if "entropy" in change:
+            args["deterministic_signatures"] = True
+        args.update(change)
+        kind, *what = sc.expect
+        if kind == "reply-error":
+            first = ctx.session(**args)
+            first.start()
+            again = ctx.session(**args)
+            again.session_id = first.session_id
+            again.expect_error_reply = True
+            from .. import adapter_protocol as ap
+
+            try:
+                again.start()
+            except ap.AdapterErrorReply as exc:
+                if exc.code != what[0]:
+                    raise CaseFailure(
+                        f"answered the second start with error code {exc.code!r}; expected "
+                        f"{what[0]!r} (adapter §3.1, §3.9)"
+                    ) from None
+            else:
+                raise CaseFailure(
+                    "accepted a start whose session id is in use (adapter §3.1: session ids "
+                    "are unique; the reply is an error with code bad_request)"
+                )
+            # The first session is intact: it still answers (adapter §3.1).
+            result = first.eof()
+            if result.error is None or result.error.name != "TRUNCATED":
+                raise CaseFailure(
+                    f"after the refused start, eof on the first session gave {result.error}; "
+                    "expected TRUNCATED (the first session must be untouched)"
+                )
+            first.close()
+            return
+        impl = ctx.session(**args)
+        try:
+            result = impl.start()
+            if kind == "error":
+                if result.error is None or result.error.name != what[0]:
+                    raise CaseFailure(
+                        f"start gave {result.error or 'no error'} (status {result.status}); "
+                        f"expected a result with {what[0]} and status failed (adapter §3.3)",
+                        [impl.summary()],
+                    )
+                if result.status != "failed":
+                    raise CaseFailure(f"status {result.status!r} with {what[0]}; expected failed")
+                problems = check_abort(result.out, what[0], sends_abort=what[0] == "INTERNAL_ERROR")
+                if what[0] != "INTERNAL_ERROR" and result.out:
+                    problems.append("sent bytes although the session never started (§11)")
+                if problems:
+                    raise CaseFailure(problems[0], problems[1:] + [impl.summary()])
+                impl.after_end(status="failed", error=impl.error, feed=b"\x00")
+            else:
+                if result.error is not None or result.status != "running":
+                    raise CaseFailure(
+                        f"start gave {result.error} (status {result.status}); expected E_HELLO",
+                        [impl.summary()],
+                    )
+                bodies = frame_bodies(result.out)
+                if len(bodies) != 1:
+                    raise CaseFailure(f"start sent {len(bodies)} frames; expected E_HELLO alone")
+                g = P.decode(bodies[0]).get(4)
+                want = _public(suite, what[0](suite))
+                if g != want:
+                    raise CaseFailure(
+                        "E_HELLO's g_e is not the public value of the first valid injected "
+                        "draw (parley §3.5: an invalid draw is discarded and the next one used; "
+                        "adapter §4.4: draws are taken in order)",
+                        [f"g_e {g.hex()[:32] if isinstance(g, bytes) else g}…",
+                         f"expected {want.hex()[:32]}…"],
+                    )
+        except CaseFailure:
+            close_quietly(ctx, impl)
+            raise
+        impl.close()
+
+    return body
+
+
+def cases() -> list[Case]:
+    out = []
+    for sc in _start_cases():
+        for suite in sc.suites:
+            out.append(
+                Case(
+                    id=f"live/{sc.role}/suite{suite}/start-{sc.name}/frame-by-frame",
+                    kind="live",
+                    suite=suite,
+                    role=sc.role,
+                    section="adapter §3.3, adapter §4.4, §3.5, §12",
+                    title=sc.title,
+                    expected=str(sc.expect[0]) + (f" {sc.expect[1]}" if sc.expect[1:] and
+                                                  isinstance(sc.expect[1], str) else ""),
+                    body=_body(sc, suite),
+                    rules=sc.rules,
+                )
+            )
+    return out
