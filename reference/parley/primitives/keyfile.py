@@ -97,9 +97,14 @@ def _describe_library(key: object) -> str:
     return f"a key of type {type(pub).__name__}"
 
 
-def _library_ec(key: object, private: bool) -> PrivateHandle | PublicHandle:
-    cls = ec.EllipticCurvePrivateKey if private else ec.EllipticCurvePublicKey
-    if isinstance(key, cls) and key.curve.name == _CURVE.name:
+def _library_ec_private(key: object) -> ec.EllipticCurvePrivateKey:
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == _CURVE.name:
+        return key
+    raise Unsupported(_describe_library(key))
+
+
+def _library_ec_public(key: object) -> ec.EllipticCurvePublicKey:
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == _CURVE.name:
         return key
     raise Unsupported(_describe_library(key))
 
@@ -144,7 +149,7 @@ def load_private(pkcs8: bytes) -> PrivateHandle:
         raise Unsupported(f"a key of an unsupported type ({exc})") from None
     except (ValueError, TypeError) as exc:
         raise Malformed(str(exc)) from None
-    return _library_ec(library_key, private=True)
+    return _library_ec_private(library_key)
 
 
 def load_public(spki: bytes) -> PublicHandle:
@@ -176,7 +181,7 @@ def load_public(spki: bytes) -> PublicHandle:
         raise Unsupported(f"a key of an unsupported type ({exc})") from None
     except (ValueError, TypeError) as exc:
         raise Malformed(str(exc)) from None
-    return _library_ec(library_key, private=False)
+    return _library_ec_public(library_key)
 
 
 # ------------------------------------------------------------ handles, output

@@ -18,6 +18,8 @@ The salt and IV are given by the caller: this module draws no randomness.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
@@ -26,7 +28,7 @@ from . import der
 
 _OID_PBES2 = der.oid("1.2.840.113549.1.5.13")
 _OID_PBKDF2 = der.oid("1.2.840.113549.1.5.12")
-_PRFS = {
+_PRFS: dict[bytes, Callable[[], hashes.HashAlgorithm]] = {
     der.oid("1.2.840.113549.2.7"): hashes.SHA1,
     der.oid("1.2.840.113549.2.8"): hashes.SHA224,
     der.oid("1.2.840.113549.2.9"): hashes.SHA256,
@@ -55,7 +57,11 @@ class DecryptionFailed(ValueError):
 
 
 def _pbkdf2(
-    prf: type[hashes.HashAlgorithm], length: int, salt: bytes, iterations: int, password: bytes
+    prf: Callable[[], hashes.HashAlgorithm],
+    length: int,
+    salt: bytes,
+    iterations: int,
+    password: bytes,
 ) -> bytes:
     return PBKDF2HMAC(prf(), length, salt, iterations).derive(password)
 
@@ -110,7 +116,7 @@ def decrypt_pkcs8(encrypted_private_key_info: bytes, password: bytes) -> bytes:
     salt = kp.read(der.OCTET_STRING)
     iterations = kp.read_integer()
     key_len = kp.read_integer() if kp.peek_tag() == der.INTEGER else None
-    prf: type[hashes.HashAlgorithm] = hashes.SHA1  # RFC 8018 §A.2 default
+    prf: Callable[[], hashes.HashAlgorithm] = hashes.SHA1  # RFC 8018 §A.2 default
     if not kp.at_end():
         prf_alg = kp.read_sequence()
         prf_oid = prf_alg.read_oid()
