@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import Any
 
 from .errors import ErrorCode, code
 
@@ -187,7 +188,7 @@ def _sorted_items(obj: dict) -> list[tuple[bytes, object]]:
     return items
 
 
-def _encode_into(obj: object, out: list, depth: int) -> None:
+def _encode_into(obj: Any, out: list, depth: int) -> None:
     """Append the chunks of ``obj``'s deterministic encoding to ``out``."""
     t = type(obj)
     # Exact-type fast paths first (the per-record hot path is a small map of
@@ -276,8 +277,9 @@ def encode(obj: object) -> bytes:
 
 # Argument size in bytes and the smallest argument that needs that size
 # (anything smaller has a shorter head: RFC 8949 §4.2.1), by additional info.
-_ARG_SIZE = (None,) * 24 + (1, 2, 4, 8)
-_ARG_MIN = (None,) * 24 + (24, 0x100, 0x10000, 0x100000000)
+# Indexed by additional information 24..27 only (0 below: never read).
+_ARG_SIZE = (0,) * 24 + (1, 2, 4, 8)
+_ARG_MIN = (0,) * 24 + (24, 0x100, 0x10000, 0x100000000)
 
 _NO_KEY = object()  # the key slot of an array, or of a map awaiting a key
 
@@ -326,7 +328,11 @@ def decode(
     # The array or map being filled, kept in locals for speed; ``stack``
     # holds the saved state of its ancestors (one entry per open container,
     # so len(stack) is the current nesting depth).  No Python recursion.
-    cur: list | dict | None = None
+    # Any: the decoded values are whatever the input holds; the checks below, not the types,
+    # keep them apart (mypy cannot follow is_map).
+    cur: Any = None
+    value: Any = None
+    arg = 0
     is_map = False
     want_key = False  # cur is a map and its next item is a key
     remaining = 0  # items still to come in cur (keys and values count once per entry)
