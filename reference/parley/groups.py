@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .entropy import Entropy
 from .errors import RemoteProtocolError
 from .primitives import InvalidElement, ffdh, p384
@@ -10,8 +12,12 @@ from .suites import Suite
 _IMPL = {1: ffdh, 2: p384}
 
 
-def draw_ephemeral(suite: Suite, entropy: Entropy) -> tuple[int, bytes]:
-    """Draw an ephemeral secret until it is valid (§3.5); return (secret, public value)."""
+def draw_ephemeral(suite: Suite, entropy: Entropy) -> tuple[Any, bytes]:
+    """Draw an ephemeral secret until it is valid (§3.5); return (secret, public value).
+
+    The secret is opaque: an integer for suite 1, for suite 2 the library key built
+    from the drawn bytes, kept for the exchange so that it is built only once.
+    """
     impl = _IMPL[suite.number]
     while True:
         raw = entropy.draw("ephemeral", suite.eph_secret_len)
@@ -19,6 +25,8 @@ def draw_ephemeral(suite: Suite, entropy: Entropy) -> tuple[int, bytes]:
             secret = impl.private_from_bytes(raw)
         except ValueError:
             continue  # §3.5: an invalid draw is discarded
+        if suite.number == 2:
+            return p384.keypair(secret)
         return secret, impl.public_bytes(secret)
 
 
@@ -32,8 +40,8 @@ def validate_public(suite: Suite, data: bytes) -> object:
         ) from None
 
 
-def exchange(suite: Suite, secret: int, peer: object) -> bytearray:
-    """Z, fixed length (§3.4)."""
+def exchange(suite: Suite, secret: Any, peer: object) -> bytearray:
+    """Z, fixed length (§3.4); ``secret`` as :func:`draw_ephemeral` returned it."""
     if suite.number == 1:  # peer came from validate_public: skip the repeated subgroup check
         return bytearray(ffdh.exchange(secret, peer, validated=True))
     return bytearray(p384.exchange(secret, peer))

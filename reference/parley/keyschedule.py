@@ -41,9 +41,21 @@ def extract(suite: Suite, th_2: bytes, z: bytes) -> bytearray:
     return bytearray(symmetric.hkdf_extract(suite.hash_name, th_2, bytes(z)))
 
 
+# The deterministic CBOR of an array is its head followed by the encodings of its items
+# (§4.2), so the constant leading items are encoded once and the rest appended.
+_INFO_HEAD: dict[str, bytes] = {}
+_SIG_HEAD = {
+    role: b"\x86" + cbor.encode(SIGNATURE_LABEL) + cbor.encode(role)
+    for role in ("emitter", "receiver")
+}
+
+
 def kdf_info(label: str, context: bytes, length: int) -> bytes:
     """info = cbor(["Parley v1", label, context, L])  (§6)."""
-    return cbor.encode([PROTOCOL_LABEL, label, context, length])
+    head = _INFO_HEAD.get(label)
+    if head is None:
+        head = _INFO_HEAD[label] = b"\x84" + cbor.encode(PROTOCOL_LABEL) + cbor.encode(label)
+    return head + cbor.encode(bytes(context)) + cbor.encode(length)
 
 
 def derive(suite: Suite, prk: bytearray, name: str, context: bytes) -> bytearray:
@@ -59,7 +71,15 @@ def derive(suite: Suite, prk: bytearray, name: str, context: bytes) -> bytearray
 def sig_input(role: str, suite: Suite, id_e: bytes, id_r: bytes, th: bytes) -> bytes:
     """SigInput(role, TH) = cbor(["Parley v1 signature", role, suite, ID_E, ID_R, TH])  (§5.5)."""
     assert role in ("emitter", "receiver")
-    return cbor.encode([SIGNATURE_LABEL, role, suite.number, id_e, id_r, th])
+    return b"".join(
+        (
+            _SIG_HEAD[role],
+            cbor.encode(suite.number),
+            cbor.encode(bytes(id_e)),
+            cbor.encode(bytes(id_r)),
+            cbor.encode(bytes(th)),
+        )
+    )
 
 
 def wipe(*secrets: bytearray | None) -> None:

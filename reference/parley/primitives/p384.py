@@ -94,18 +94,34 @@ def _library_key(d: int) -> _ec.EllipticCurvePrivateKey:
 
 def public_bytes(d: int) -> bytes:
     """The encoded public value d * G: 97 bytes 0x04 || X || Y (§3.4)."""
+    return keypair(d)[1]
+
+
+def keypair(d: int) -> tuple[_ec.EllipticCurvePrivateKey, bytes]:
+    """(an opaque secret handle for :func:`exchange`, the encoded public value d * G).
+
+    The library key is built once from d (§3.5: the secret comes from the injected
+    entropy) and serves both the public value and the exchange, which saves a
+    second key construction (a scalar multiplication) per handshake.
+    """
     key = _library_key(d)
-    return key.public_key().public_bytes(_Encoding.X962, _PublicFormat.UncompressedPoint)
+    return key, key.public_key().public_bytes(_Encoding.X962, _PublicFormat.UncompressedPoint)
 
 
-def exchange(d: int, pub: _ec.EllipticCurvePublicKey) -> bytes:
+def exchange(d: int | _ec.EllipticCurvePrivateKey, pub: _ec.EllipticCurvePublicKey) -> bytes:
     """The shared secret Z: the 48-byte X coordinate of d * pub (§3.4).
 
-    ``pub`` is a handle from :func:`decode_public`.
+    ``d`` is the scalar or the handle from :func:`keypair`; ``pub`` is a handle from
+    :func:`decode_public`.
     """
     if not isinstance(pub, _ec.EllipticCurvePublicKey) or pub.curve.name != _CURVE.name:
         raise ValueError("P-384 exchange: pub must be a handle from decode_public")
-    key = _library_key(d)
+    if isinstance(d, _ec.EllipticCurvePrivateKey):
+        if d.curve.name != _CURVE.name:
+            raise ValueError("P-384 exchange: the secret handle is not a P-384 key")
+        key = d
+    else:
+        key = _library_key(d)
     try:
         z = key.exchange(_ec.ECDH(), pub)
     except Exception:  # noqa: BLE001 - library failure: convert at the fence
@@ -123,5 +139,6 @@ __all__ = [
     "decode_public",
     "private_from_bytes",
     "public_bytes",
+    "keypair",
     "exchange",
 ]
