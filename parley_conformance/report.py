@@ -14,6 +14,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from . import groups, safe
 from .runner import FAILING, OUTCOMES, Result, Run
 
 HEX_SHOWN = 48  # bytes of a frame shown in the terminal report
@@ -106,15 +107,15 @@ def failure_block(res: Result, full: bool = True) -> str:
     return "\n".join(out)
 
 
-def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = None) -> str:
+def text_report(
+    run: Run, *, verbose: bool = False, names: list[str] | None = None, width: int | None = None
+) -> str:
     parts = []
     failing = [r for r in run.results if r.outcome in FAILING]
-    for i, r in enumerate(failing):
-        parts.append(failure_block(r, full=verbose or i < DETAILED))
-    if len(failing) > DETAILED and not verbose:
+    if failing:
+        # Grouped by cause, the first case of each group in full (groups.py).
         parts.append(
-            f"({len(failing) - DETAILED} more failures shown without transcripts; "
-            "use -v, --json or the rerun commands for the rest)"
+            groups.console_report(run.results, width=width or safe.width(), verbose=verbose)
         )
     warned = [r for r in run.results if r.outcome == "WARN"]
     if warned:
@@ -122,18 +123,20 @@ def text_report(run: Run, *, verbose: bool = False, names: list[str] | None = No
         parts.append(
             "\n".join(
                 [f"warnings (a SHOULD not followed; --strict makes them failures): {len(warned)}"]
-                + [f"WARN    {r.id}: {r.actual}" for r in warned]
+                + [f"WARN    {safe.term(r.id)}: {safe.term(r.actual)}" for r in warned]
             )
         )
     if verbose:
         for r in run.results:
             if r.outcome in ("XFAIL", "SKIP", "UNSUPPORTED"):
-                parts.append(f"{r.outcome:<11} {r.id}: {r.reason or r.actual}")
+                parts.append(
+                    f"{r.outcome:<11} {safe.term(r.id)}: {safe.term(r.reason or r.actual)}"
+                )
     impls = [h.implementation for h in run.hellos if h is not None]
     n = len(run.results)
     head = f"conformance: {n} case{'s' if n != 1 else ''} in {run.duration:.1f} s"
     if impls:
-        head += " against " + " and ".join(impls)
+        head += " against " + " and ".join(safe.term(i) for i in impls)
     bad = len(failing)
     verdict = "result: " + (
         "PASS" if not bad else f"FAIL ({bad} failing case{'s' if bad != 1 else ''})"

@@ -58,6 +58,8 @@ class Result:
     duration: float = 0.0
     reason: str = ""  # skip / xfail reason
     rerun: str = ""
+    info: dict[str, str] = field(default_factory=dict)  # the vector's own notes (Case.info)
+    frames: tuple[bytes, bytes] | None = None  # (expected, actual) frame of a failure
 
 
 # -- selection -------------------------------------------------------------------------
@@ -217,6 +219,7 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         section=case.section,
         rules=case.rules,
         rerun=s.rerun(case.id),
+        info=dict(case.info),
     )
     if exp is not None and exp.action == "skip":
         res.outcome, res.reason = "SKIP", exp.reason
@@ -244,6 +247,7 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
         case.body(ctx)
     except CaseFailure as exc:
         res.outcome, res.actual, res.details = "FAIL", exc.actual, exc.details
+        res.frames = exc.frames
     except CaseUnsupported as exc:
         res.outcome, res.actual = "UNSUPPORTED", str(exc)
     except AdapterTimeout as exc:

@@ -28,10 +28,17 @@ from ..client import AdapterClient
 class CaseFailure(Exception):
     """The implementation did not do what the case expects."""
 
-    def __init__(self, actual: str, details: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        actual: str,
+        details: list[str] | None = None,
+        *,
+        frames: tuple[bytes, bytes] | None = None,
+    ) -> None:
         super().__init__(actual)
         self.actual = actual
         self.details = list(details or [])
+        self.frames = frames  # (expected, actual) wire bytes, when one frame is wrong
 
 
 class CaseUnsupported(Exception):
@@ -52,6 +59,8 @@ class Case:
     body: Callable[[CaseContext], None] = field(repr=False)
     adapters: int = 1  # 2 for interop
     rules: tuple[str, ...] = ()  # the spec's rule ids it exercises ([R-7.3-3], spec/parley.md)
+    # What a vector says about itself (vectors/README.md): comment, description, effect, …
+    info: dict[str, str] = field(default_factory=dict)
 
 
 # -- transcript -----------------------------------------------------------------------

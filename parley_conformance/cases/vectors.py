@@ -28,7 +28,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from parley import cbor
+from parley import cbor, frames as F
 from parley.errors import REGISTRY
 
 from .. import peer as P
@@ -121,6 +121,7 @@ def cases(folder: Path) -> list[Case]:
     """Every vector case of the two files in ``folder``."""
     out: list[Case] = []
     sessions = json.loads((folder / SESSIONS).read_text())
+    notes = sessions.get("notes", {})
     for group in sessions["testGroups"]:
         keys = _keyset(group)
         for test in group["tests"]:
@@ -134,6 +135,7 @@ def cases(folder: Path) -> list[Case]:
                         role=role,
                         section=_sections(test, None),
                         title=f"tcId {test['tcId']}: {test['comment']}",
+                        info=_info(test, notes),
                         expected=(
                             "completes with the vector's frames byte for byte, TH_4 "
                             f"{test['transcriptHash'][:16]}…, {len(test['delivered']) // 2} "
@@ -143,6 +145,7 @@ def cases(folder: Path) -> list[Case]:
                     )
                 )
     negative = json.loads((folder / NEGATIVE).read_text())
+    notes = negative.get("notes", {})
     for group in negative["testGroups"]:
         keys = _keyset(group)
         for test in group["tests"]:
@@ -157,6 +160,7 @@ def cases(folder: Path) -> list[Case]:
                     role=exp["detectedBy"],
                     section=_sections(test, exp["error"]),
                     title=f"tcId {test['tcId']}: {test['comment']}",
+                    info=_info(test, notes),
                     expected=(
                         f"the {exp['detectedBy']} fails with {exp['error']} ({exp['number']}) "
                         f"{where}, releasing at most {len(exp['maxReleased']) // 2} bytes"
@@ -165,6 +169,22 @@ def cases(folder: Path) -> list[Case]:
                 )
             )
     return out
+
+
+def _info(test: dict, notes: dict) -> dict[str, str]:
+    """What the vector file says about a test, for reports: its comment, and per flag the
+    description, the kind of bug and its effect (vectors/README.md), and the mutation."""
+    info = {"vector": f"tcId {test['tcId']}", "comment": test.get("comment", "")}
+    flags = [f for f in test.get("flags", []) if isinstance(notes.get(f), dict)]
+    if test.get("flags"):
+        info["flags"] = ", ".join(test["flags"])
+    for key in ("description", "bugType", "effect"):
+        values = [str(notes[f][key]) for f in flags if notes[f].get(key)]
+        if values:
+            info[key] = " / ".join(dict.fromkeys(values))
+    if test.get("mutation"):
+        info["mutation"] = str(test["mutation"])
+    return info
 
 
 def _exact(ctx: CaseContext) -> bool:
@@ -226,6 +246,7 @@ class _Outbox:
                 "with injected randomness and RFC 6979 signatures every frame must "
                 "equal the vector byte for byte (vectors/README.md)"
             ],
+            frames=(want, _next_frame(self.buf) or self.buf[: len(want) + 64]),
         )
 
     def expect_like(self, index: int, f: dict) -> None:
@@ -239,9 +260,12 @@ class _Outbox:
                 [self.impl.summary()],
             )
         self.buf = self.buf[len(got) :]
-        problems = _semantic_diff(got, bytes.fromhex(f["wire"]), f["type"])
+        want = bytes.fromhex(f["wire"])
+        problems = _semantic_diff(got, want, f["type"])
         if problems:
-            raise CaseFailure(f"frame {index} ({f['type']}): {problems[0]}", problems[1:])
+            raise CaseFailure(
+                f"frame {index} ({f['type']}): {problems[0]}", problems[1:], frames=(want, got)
+            )
 
     def extra(self) -> list[str]:
         self.pull()
@@ -564,9 +588,11 @@ def _judge_negative(ctx, impl, test: dict, fail_out: bytes) -> None:
             [impl.summary()],
         )
     if impl.error.name != exp["error"]:
+        sent_abort = next((f for f in _split(fail_out) if frame_type(f[4:]) == "ABORT"), None)
         raise CaseFailure(
             f"failed with {impl.error} instead of {exp['error']} ({exp['number']}) {where}",
             _detail(impl) + [impl.summary()],
+            frames=(F.frame(F.encode(7, {9: exp["number"]})), sent_abort) if sent_abort else None,
         )
     problems = []
     allowed = bytes.fromhex(exp["maxReleased"])

@@ -1,0 +1,176 @@
+"""The console report a person reads: failures grouped by cause, frames decoded (issue 13).
+
+A real zoo adapter (tests/zoo/no-seq-check: it never checks DATA's seq) runs under the real
+``conformance`` command; its 22 failures have one cause and must be one group whose rerun
+command, run with ``--list``, selects exactly the group's cases.  Frames are encoded here with
+cbor2, independently of the reference's encoder, and decoded by the report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import cbor2
+import pytest
+
+from parley_conformance import frames_view, groups
+from parley_conformance.runner import Result
+
+ROOT = Path(__file__).resolve().parents[1]
+ZOO = ROOT / "tests" / "zoo"
+SELECTION = ["-k", "*record-*", "-k", "*pair-data-seq*"]
+
+
+def conformance(*args: str, env: dict | None = None, timeout: float = 240):
+    return subprocess.run(
+        [sys.executable, "-m", "parley_conformance", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def zoo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    p = conformance(
+        "run",
+        "tests/zoo/no-seq-check",
+        *SELECTION,
+        "--no-progress",
+        "-j",
+        "2",
+        "--json",
+        str(out / "r.json"),
+        "--junit",
+        str(out / "r.xml"),
+        env={"COLUMNS": "80"},
+    )
+    assert p.returncode == 1, p.stderr
+    return p, json.loads((out / "r.json").read_text()), out
+
+
+def _frame(mtype: int, **fields) -> bytes:
+    keys = {"version": 1, "suite": 2, "sid": 3, "g": 4, "ct": 5, "tag": 6, "seq": 7, "total": 8}
+    keys["error"] = 9
+    body = cbor2.dumps({0: mtype, **{keys[k]: v for k, v in fields.items()}}, canonical=True)
+    return len(body).to_bytes(4, "big") + body
+
+
+def test_one_group_for_one_cause(zoo_run):
+    p, data, _ = zoo_run
+    failing = [r["id"] for r in data["results"] if r["outcome"] == "FAIL"]
+    assert len(failing) >= 20
+    text = p.stdout
+    assert f"{len(failing)} failing cases in 1 group" in text
+    assert text.count("══ FAIL") == 1
+    assert f"FAIL: {len(failing)} cases · R-7.3-3" in text
+    # The first case in full, every other one on one line (wrapped at 80 columns).
+    assert text.count("frames (both directions, decoded):") == 1
+    assert f"the other {len(failing) - 1} cases:" in text
+    for cid in failing:
+        assert cid in text
+    assert max(len(line) for line in text.splitlines() if "rerun" not in line) <= 80
+
+
+def test_group_rerun_selects_exactly_the_group(zoo_run):
+    p, data, _ = zoo_run
+    failing = {r["id"] for r in data["results"] if r["outcome"] == "FAIL"}
+    line = next(x for x in p.stdout.splitlines() if "rerun the group:" in x)
+    words = shlex.split(line.split("rerun the group:", 1)[1])
+    assert words[:3] == ["conformance", "run", "tests/zoo/no-seq-check"]
+    assert len(words) < 2 * len(failing)  # globs, not one -k per case
+    listed = conformance(*words[1:], "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert set(listed.stdout.split()) == failing
+
+
+def test_failure_shows_decoded_frames_vector_notes_and_the_differing_field(zoo_run):
+    text = zoo_run[0].stdout
+    assert "DATA (79 B) {seq: 0, ct: h'" in text
+    assert "(32 bytes)" in text
+    assert "ABORT (9 B) {error: 11}" in text
+    # The vector's own notes (vectors/README.md: description, effect).
+    assert "vector:   description: A record sent twice (§7.3)." in text
+    assert "vector:   effect: Duplicated data." in text
+    # The expected ABORT next to the one sent, the first differing field marked.
+    assert "expected frame and the implementation's, field by field:" in text
+    assert any(
+        x.strip().startswith("≠ error") and "12" in x and "11" in x for x in text.splitlines()
+    )
+
+
+def test_describe_names_fields_and_shortens_bytes():
+    wire = _frame(4, seq=0, ct=bytes(range(32)), tag=b"\xaa" * 32)
+    v = frames_view.describe(wire)
+    assert v.text() == (
+        "DATA {seq: 0, ct: h'0001020304050607…' (32 bytes), tag: h'aaaaaaaaaaaaaaaa…' (32 bytes)}"
+    )
+    assert frames_view.describe(_frame(7, error=12)).text() == "ABORT {error: 12}"
+    hello = frames_view.describe(_frame(1, version=1, suite=2, sid=b"\x01" * 16, g=b"\x04"))
+    assert hello.text().startswith("E_HELLO {version: 1, suite: 2, sid_e: h'0101")
+    assert "g_e: h'04'" in hello.text()
+
+
+def test_undecodable_frames_are_hex_with_the_reason():
+    bad = frames_view.describe(b"\x00\x00\x00\x02\xff\xff")
+    assert bad.type == "MALFORMED" and "does not decode" in bad.error and bad.hex == "00000002ffff"
+    assert frames_view.describe(b"\x00\x00\x00\x05ab").type == "INCOMPLETE"
+    assert frames_view.describe(b"\x00\x00\x00\x00").type == "EMPTY"
+    not_map = frames_view.describe(b"\x00\x00\x00\x01\x01")
+    assert not_map.type == "MALFORMED" and "§4.3" in not_map.error
+
+
+def test_compare_marks_the_first_differing_field():
+    want = _frame(4, seq=1, ct=b"\x01" * 32, tag=b"\x02" * 32)
+    got = _frame(4, seq=1, ct=b"\x03" * 32, tag=b"\x04" * 32)
+    cmp = frames_view.compare(want, got)
+    assert cmp.first == "ct"
+    lines = cmp.lines()
+    assert any(x.startswith("≠ ct") for x in lines)
+    assert any(x.startswith("~ tag") for x in lines)
+    assert frames_view.compare(want, want).first is None
+
+
+def _result(cid: str, actual: str, **kw) -> Result:
+    return Result(
+        cid,
+        "live",
+        1,
+        "receiver",
+        "FAIL",
+        "t",
+        "fails with RECORD_OUT_OF_ORDER",
+        actual,
+        section="§7.3",
+        rerun=f"conformance run x -k {cid}",
+        **kw,
+    )
+
+
+def test_grouping_normalises_numbers_and_keeps_causes_apart():
+    rs = [
+        _result("live/a/1", "failed with BAD_RECORD_MAC (11, §7.3) on frame 3"),
+        _result("live/a/2", "failed with BAD_RECORD_MAC (11, §7.3) on frame 4"),
+        _result("live/b/1", "no error: the implementation completed the session"),
+    ]
+    gs = groups.group_failures(rs)
+    assert [len(g.results) for g in gs] == [2, 1]
+    assert gs[0].rerun == "conformance run x -k 'live/a/*'"
+    assert gs[1].rerun == "conformance run x -k live/b/1"
+
+
+def test_peer_strings_are_escaped_on_the_console():
+    evil = "failed \x1b[2J\x1b]0;pwned\x07 with \u202etxt.exe\u202c"
+    rs = [_result("live/\x1bx/1", evil, stderr="log \x1b[31mred\x9b\n", details=["d\u2066"])]
+    text = groups.console_report(rs, width=80)
+    for ch in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u2066"):
+        assert ch not in text
+    assert "\\x1b[2J" in text and "\\u202e" in text
