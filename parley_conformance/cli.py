@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 
-from . import __version__, adapter_protocol as ap, report, runner
+from . import __version__, adapter_protocol as ap, html_report, report, runner, safe
 from .cases import (
     interop as interop_cases,
     live as live_cases,
@@ -137,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
         out.add_argument("--json", metavar="FILE", help="write every result as JSON")
         out.add_argument("--junit", metavar="FILE", help="write JUnit XML")
         out.add_argument(
+            "--html",
+            metavar="FILE",
+            help="write a self-contained HTML report (failures grouped, frames decoded); "
+            "the run's last line says where it is",
+        )
+        out.add_argument(
             "-v",
             "--verbose",
             action="store_true",
@@ -246,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)  # clean up the adapters as on ^C
     try:
         return _main(args)
+    except BrokenPipeError:
+        # The reader went away (conformance run --list | head): stop quietly, as cat does.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 141
     except runner.UsageError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return 2
@@ -309,6 +323,10 @@ def _main(args) -> int:
         report.write_json(args.json, done, commands)
     if args.junit:
         report.write_junit(args.junit, done)
+    if args.html:
+        html_report.write_html(args.html, done, commands)
+        where = os.path.abspath(args.html)
+        print(f"HTML report: {safe.term(where)} (open it in a browser: file://{safe.term(where)})")
     if any(r.reason == "harness-error" for r in done.results):
         return 2
     return 1 if any(r.outcome in runner.FAILING for r in done.results) else 0
