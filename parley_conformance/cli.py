@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
             help="show every failure in full, and skipped/unsupported cases",
         )
         out.add_argument("--no-progress", action="store_true", help="no live progress line")
+        out.add_argument(
+            "--by-rule",
+            action="store_true",
+            help="also print the results per rule id of the spec (parley §2)",
+        )
 
     r = sub.add_parser(
         "run",
@@ -319,6 +324,9 @@ def _main(args) -> int:
             file=sys.stderr,
         )
     print(report.text_report(done, verbose=args.verbose))
+    if args.by_rule:
+        print("\nresults per rule (cases citing it; a rule fails when one of them fails):")
+        print(report.rule_table(done))
     if args.json:
         report.write_json(args.json, done, commands)
     if args.junit:

@@ -72,6 +72,29 @@ def summary_table(run: Run) -> str:
     return "\n".join(lines)
 
 
+def rule_table(run: Run) -> str:
+    """Results per rule id (spec 1.1 rule ids; ``--by-rule``): a rule fails if a case citing it
+    fails; the worst outcome first."""
+    per: dict[str, Counter] = {}
+    for r in run.results:
+        for rid in r.rules:
+            per.setdefault(rid, Counter())[r.outcome] += 1
+
+    def key(rid: str):
+        sec, n = rid[2:].rsplit("-", 1)
+        parts = [int(x) if x.isdigit() else 0 for x in sec.lstrip("A").split(".")]
+        return (sec.startswith("A"), parts, int(n))
+
+    shown = [o for o in OUTCOMES if any(c[o] for c in per.values())]
+    lines = ["rule        cases  " + "  ".join(f"{o:>5}" for o in shown)]
+    for rid in sorted(per, key=key):
+        c = per[rid]
+        verdict = "FAIL" if any(c[o] for o in FAILING) else ("WARN" if c["WARN"] else "ok")
+        cells = "  ".join(f"{c[o]:>{max(5, len(o))}}" for o in shown)
+        lines.append(f"{rid:<11} {sum(c.values()):>5}  {cells}  {verdict}")
+    return "\n".join(lines)
+
+
 def render_transcript(entries: list[dict], limit: int = HEX_SHOWN) -> list[str]:
     lines = []
     for e in entries:

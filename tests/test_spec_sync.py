@@ -123,3 +123,39 @@ def test_cddl_rejects_what_the_spec_rejects():
     ):
         with pytest.raises(pycddl.ValidationError):
             schema.validate_cbor(cbor2.dumps(bad))
+
+
+def test_rule_check_is_not_vacuous(tmp_path):
+    """A rule with no case, a case with no rule and a case citing an unknown id are reported."""
+    import shutil
+    from types import SimpleNamespace
+
+    from parley_conformance import rules
+
+    (tmp_path / "spec").mkdir()
+    shutil.copy(ROOT / "spec" / "adapter.md", tmp_path / "spec" / "adapter.md")
+    (tmp_path / "spec" / "parley.md").write_text(
+        SPEC.replace("[R-7.3-3]", "[R-7.3-3] A new rule. [R-7.3-99]")
+    )
+    cases = [
+        SimpleNamespace(id="live/x", rules=("R-7.3-3", "R-99-1")),
+        SimpleNamespace(id="y", rules=()),
+    ]
+    found = "\n".join(rules.problems(tmp_path, cases))
+    assert "rule R-7.3-99 has no conformance case" in found
+    assert "live/x: cites rule R-99-1, which the spec does not have" in found
+    assert "y: the case cites no rule" in found
+
+
+def test_every_case_cites_rules_that_exist_and_every_rule_has_a_case():
+    """The mechanism on the real cases (what tools/specsync reports about rule ids)."""
+    from parley_conformance import rules
+    from parley_conformance.cases import interop, live, protocol, vectors
+
+    cases = live.cases() + protocol.cases() + vectors.cases(ROOT / "vectors") + interop.cases()
+    assert rules.problems(ROOT, cases) == []
+    ids = rules.spec_rules(ROOT)
+    assert len(ids) >= 120, len(ids)
+    unobservable = set(rules.UNOBSERVABLE)
+    assert {"R-13.3-1", "R-6-2"} <= unobservable  # constant time and erasure, with reasons
+    assert all(len(reason) > 20 for reason in rules.UNOBSERVABLE.values())

@@ -54,10 +54,8 @@ class Session:
                 f"the request says suite {req.get('suite')!r}",
             )
         draws = req.get("entropy")
-        if draws is None:
-            entropy = SystemEntropy()
-        else:  # adapter §4.4: every draw takes the next entry, whose purpose and length it checks
-            entropy = _Injected(draws)
+        # adapter §4.4: every draw takes the next entry, whose purpose and length it checks.
+        entropy = SystemEntropy() if draws is None else _Injected(draws)
         self.role = role
         emitter = role == "emitter"
         self.message = req.get("message", b"") if emitter else b""

@@ -166,7 +166,7 @@ class CaseContext:
         self.notes.append(text)
 
     def warn(self, text: str) -> None:
-        """A SHOULD the implementation did not follow: WARN, or FAIL with --strict (adapter §5.3)."""
+        """A SHOULD not followed: WARN, or FAIL with --strict (adapter §5.3)."""
         if text not in self.warnings:
             self.warnings.append(text)
 
@@ -451,7 +451,7 @@ def check_abort(sent: bytes, error: str, *, sends_abort: bool) -> list[str]:
             ]
         return []
     if not aborts:
-        return [f"no ABORT was sent after {error}: the failure rule sends ABORT (§9.3 step 4, §5.7)"]
+        return [f"no ABORT was sent after {error}: the failure rule sends ABORT (§9.3, §5.7)"]
     problems = []
     if len(aborts) > 1:
         problems.append(f"sent {len(aborts)} ABORT frames; one is sent (§9.3 step 4)")

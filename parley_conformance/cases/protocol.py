@@ -120,7 +120,7 @@ def _start_cases() -> list[StartCase]:
             StartCase(
                 "peer-key-of-the-other-suite",
                 role,
-                key_rules + ("R-3.1-1",),
+                ("R-A3.3-1", "R-12-2", "R-3.1-1"),
                 "the pinned key is of the other suite",
                 lambda env, other=other: {"peer_key": _other_suite_key(env, other)},
                 ("error", "KEY_SUITE_MISMATCH"),
@@ -128,7 +128,7 @@ def _start_cases() -> list[StartCase]:
             StartCase(
                 "keys-contradict-suite",
                 role,
-                key_rules,
+                ("R-A3.3-1", "R-12-2"),
                 "both keys are of the other suite than the request's suite",
                 lambda env, role=role, other=other: {
                     "own_key": P.fixed_keyset(3 - env.suite).private_pem(role),
@@ -159,8 +159,18 @@ def _start_cases() -> list[StartCase]:
             ("reply-error", "bad_request"),
         )
     )
+    out.append(
+        StartCase(
+            "fresh-randomness-per-session",
+            "emitter",
+            ("R-3.5-1",),
+            "two sessions on their own randomness share no sid_e and no g_e",
+            lambda env: {},
+            ("fresh",),
+        )
+    )
     # Injected draws (adapter §4.4).
-    draw_rules = ("R-A4.4-1", "R-A4.4-2")
+    draw_rules = ("R-A4.4-1", "R-A4.4-2", "R-11-1")
     out += [
         StartCase(
             "entropy-wrong-purpose",
@@ -214,7 +224,11 @@ def _start_cases() -> list[StartCase]:
                 f"injected ephemeral: {name.replace('-', ' ')}",
                 lambda env, invalid=invalid, valid=valid: {
                     "entropy": [("sid", SID)]
-                    + ([("ephemeral", _ephemeral(env.suite, invalid(env.suite)))] if invalid else [])
+                    + (
+                        [("ephemeral", _ephemeral(env.suite, invalid(env.suite)))]
+                        if invalid
+                        else []
+                    )
                     + [("ephemeral", _ephemeral(env.suite, valid(env.suite)))]
                 },
                 ("g", valid),
@@ -266,7 +280,7 @@ def _body(sc: StartCase, suite: int):
                 if exc.code != what[0]:
                     raise CaseFailure(
                         f"answered the second start with error code {exc.code!r}; expected "
-                        f"{what[0]!r} (adapter §3.1, §3.9)"
+                        f"{what[0]!r} (adapter §3.1, adapter §3.9)"
                     ) from None
             else:
                 raise CaseFailure(
@@ -281,6 +295,25 @@ def _body(sc: StartCase, suite: int):
                     "expected TRUNCATED (the first session must be untouched)"
                 )
             first.close()
+            return
+        if kind == "fresh":
+            seen = []
+            for _ in range(3):
+                impl = ctx.session(**args)
+                result = impl.start()
+                bodies = frame_bodies(result.out)
+                if result.error is not None or len(bodies) != 1:
+                    raise CaseFailure(f"start gave {result.error} and {len(bodies)} frames")
+                hello = P.decode(bodies[0])
+                seen.append((hello.get(3), hello.get(4)))
+                impl.close()
+            sids, gs = [s for s, _ in seen], [g for _, g in seen]
+            if len(set(sids)) != len(sids) or len(set(gs)) != len(gs):
+                raise CaseFailure(
+                    "two sessions drew the same sid_e or the same ephemeral value: each session "
+                    "draws fresh values from a secure source (§3.5)",
+                    [f"sid_e {x.hex() if isinstance(x, bytes) else x}" for x in sids],
+                )
             return
         impl = ctx.session(**args)
         try:
@@ -316,8 +349,10 @@ def _body(sc: StartCase, suite: int):
                         "E_HELLO's g_e is not the public value of the first valid injected "
                         "draw (parley §3.5: an invalid draw is discarded and the next one used; "
                         "adapter §4.4: draws are taken in order)",
-                        [f"g_e {g.hex()[:32] if isinstance(g, bytes) else g}…",
-                         f"expected {want.hex()[:32]}…"],
+                        [
+                            f"g_e {g.hex()[:32] if isinstance(g, bytes) else g}…",
+                            f"expected {want.hex()[:32]}…",
+                        ],
                     )
         except CaseFailure:
             close_quietly(ctx, impl)
@@ -339,8 +374,12 @@ def cases() -> list[Case]:
                     role=sc.role,
                     section="adapter §3.3, adapter §4.4, §3.5, §12",
                     title=sc.title,
-                    expected=str(sc.expect[0]) + (f" {sc.expect[1]}" if sc.expect[1:] and
-                                                  isinstance(sc.expect[1], str) else ""),
+                    expected=str(sc.expect[0])
+                    + (
+                        f" {sc.expect[1]}"
+                        if sc.expect[1:] and isinstance(sc.expect[1], str)
+                        else ""
+                    ),
                     body=_body(sc, suite),
                     rules=sc.rules,
                 )

@@ -32,6 +32,7 @@ from parley import cbor, frames as F
 from parley.errors import REGISTRY
 
 from .. import peer as P
+from ..rules import vector_rules
 from . import (
     Case,
     CaseContext,
@@ -142,6 +143,7 @@ def cases(folder: Path) -> list[Case]:
                             "bytes delivered and acknowledged"
                         ),
                         body=_positive_body(group, keys, test, role),
+                        rules=vector_rules(test, False, group["suite"]),
                     )
                 )
     negative = json.loads((folder / NEGATIVE).read_text())
@@ -166,6 +168,7 @@ def cases(folder: Path) -> list[Case]:
                         f"{where}, releasing at most {len(exp['maxReleased']) // 2} bytes"
                     ),
                     body=_negative_body(group, keys, test),
+                    rules=vector_rules(test, True, group["suite"]),
                 )
             )
     return out

@@ -819,11 +819,7 @@ for number, make, what in [
 
 @case(71, "R_HELLO public value out of range", ["InvalidPublicValue"])
 def _(b):
-    bad = (
-        (P - 1).to_bytes(256, "big")
-        if b.suite.number == 1
-        else X_EQUALS_P
-    )
+    bad = (P - 1).to_bytes(256, "big") if b.suite.number == 1 else X_EQUALS_P
     return Neg(
         "emitter",
         [wire(b.edit(b.m2, k4=bad))],
