@@ -132,13 +132,17 @@ def run(snapshot, pieces, *, eof: bool = False) -> Outcome:
     for piece in pieces:
         try:
             got = session.receive_data(piece)
+            _require(isinstance(got, list), "receive_data did not return a list")
+            out.events += got
+            if session.state is State.WAIT_COMMIT:
+                # The application commits at once, then acknowledges (§7.4, §8).
+                out.sent += session.data_to_send()
+                session.acknowledge()
         except ParleyError as exc:
             check_error(exc)
             out.events += exc.events
             out.error = exc
             break
-        _require(isinstance(got, list), "receive_data did not return a list")
-        out.events += got
         out.sent += session.data_to_send()
     if out.error is None and eof:
         try:

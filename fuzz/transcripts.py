@@ -151,6 +151,7 @@ def record(emitter: Emitter, receiver: Receiver, message: bytes) -> Transcript:
     r_events = r.receive_data(e_auth)
     r_snaps.append(Snapshot(clone(r), len(e_hello) + len(e_auth), list(r_events), r_hello))
     r_events += r.receive_data(flight)
+    r.acknowledge()  # the application commits at once (§7.4, §8)
     ack = r.data_to_send()
     r_snaps.append(
         Snapshot(clone(r), len(e_hello) + len(e_auth) + len(flight), list(r_events), r_hello + ack)

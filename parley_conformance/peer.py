@@ -26,6 +26,7 @@ from parley import (
     Receiver,
     SeededEntropy,
     SessionConfig,
+    State,
     cbor,
     frames,
     keys as keyfiles,
@@ -116,7 +117,21 @@ class PeerEmitter(_Bugs, Emitter):
 
 
 class PeerReceiver(_Bugs, Receiver):
-    """The reference Receiver with switches."""
+    """The reference Receiver with switches.
+
+    Its application accepts every complete message at once: it acknowledges in
+    the same ``receive_data`` call that reports ``EndOfStream`` (parley §7.4, §8).
+    """
+
+    def receive_data(self, data):
+        events = super().receive_data(data)
+        if self.state is State.WAIT_COMMIT:
+            try:
+                self.acknowledge()
+            except ParleyError as exc:  # bytes after FINAL: DONE, and the error (§9.3)
+                exc.events = events
+                raise
+        return events
 
     def _on_final(self, body, f, events):
         self._final_fields = f

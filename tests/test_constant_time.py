@@ -95,19 +95,45 @@ def test_no_tag_is_compared_with_an_early_exit_comparison(path):
     assert non_constant_time_comparisons(path.read_text()) == []
 
 
+def _function(path: pathlib.Path, cls: str | None, func: str) -> ast.FunctionDef:
+    tree = ast.parse(path.read_text())
+    scope = (
+        next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
+        if cls
+        else tree
+    )
+    return next(n for n in ast.walk(scope) if isinstance(n, ast.FunctionDef) and n.name == func)
+
+
+def test_record_keys_verify_through_the_fence():
+    """RecordKeys.verify returns what RecordMac.verify (behind the fence) decides."""
+    fn = _function(SOURCES[0], "RecordKeys", "verify")
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+    assert len(returns) == 1, "RecordKeys.verify has one return"
+    call = returns[0].value
+    assert isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+    assert call.func.attr == "verify" and ast.unparse(call.func.value) == "mac"
+    assign = [n for n in ast.walk(fn) if isinstance(n, ast.Assign)]
+    assert [ast.unparse(a) for a in assign] == [
+        "mac = self._ack_mac if rtype == ACK else self._data_mac"
+    ]
+    init = _function(SOURCES[0], "RecordKeys", "__init__")
+    macs = {
+        ast.unparse(a.targets[0]): ast.unparse(a.value.func)
+        for a in ast.walk(init)
+        if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
+    }
+    assert macs["self._data_mac"] == macs["self._ack_mac"] == "symmetric.RecordMac"
+
+
 def test_verifiers_use_compare_digest():
-    """The two places that decide whether a tag verifies call hmac.compare_digest."""
+    """The two places that decide whether a tag verifies call hmac.compare_digest: the record
+    MAC (RecordMac, which RecordKeys.verify returns) and the handshake MACs (hmac_verify)."""
     for path, cls, func in (
-        (SOURCES[0], "RecordKeys", "verify"),
+        (SOURCES[2], "RecordMac", "verify"),
         (SOURCES[2], None, "hmac_verify"),
     ):
-        tree = ast.parse(path.read_text())
-        scope = (
-            next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls)
-            if cls
-            else tree
-        )
-        fn = next(n for n in ast.walk(scope) if isinstance(n, ast.FunctionDef) and n.name == func)
+        fn = _function(path, cls, func)
         calls = [
             n.func.attr
             for n in ast.walk(fn)
@@ -192,6 +218,7 @@ def test_each_verification_calls_compare_digest_with_the_received_tag(
     e.end_stream()
     flight = frames_of(e.data_to_send())  # E_AUTH, DATA x4, FINAL
     events = r.receive_data(join(flight))  # mac_e, 4 tags, tag_f
+    r.acknowledge()  # the application committed the message (§7.4, §8)
     ack = frames_of(r.data_to_send())[0]
     events += e.receive_data(join([ack]))  # tag_a (§7.4)
     assert isinstance(events[-1], Acknowledged)
@@ -228,6 +255,7 @@ def test_a_tampered_tag_is_refused_by_compare_digest(keypairs, suite, which, err
             target, data, bad = r, join(flight), _tag(flight[index])
         else:
             r.receive_data(join(flight))
+            r.acknowledge()
             ack = _flip_tag(frames_of(r.data_to_send())[0])
             target, data, bad = e, join([ack]), _tag(ack)
     compare_calls.clear()
@@ -277,6 +305,7 @@ def test_sessions_succeed_when_tags_refuse_equality(keypairs, suite, monkeypatch
     e.end_stream()
     events = r.receive_data(e.data_to_send())
     assert isinstance(events[-1], EndOfStream) and events[-1].total == len(message)
+    r.acknowledge()
     events = e.receive_data(r.data_to_send())
     assert isinstance(events[-1], Acknowledged)
     assert len(wrapped) == 6 and all(wrapped), "the record tags did not reach verify() wrapped"

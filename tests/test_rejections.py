@@ -426,6 +426,7 @@ def test_record_after_final(keypairs, suite):
     _e, r, recs = _after_auth(keypairs, suite)
     events = r.receive_data(join(recs))
     assert any(isinstance(ev, EndOfStream) for ev in events)
+    r.acknowledge()  # the application committed the message (§7.4, §8)
     with pytest.raises(ParleyError) as info:
         r.receive_data(join(recs[:1]))
     assert info.value.error.name == "UNEXPECTED_MESSAGE"
@@ -475,6 +476,7 @@ def test_empty_data_record(keypairs, suite):
 def _to_ack(keypairs, suite):
     e, r, recs = _after_auth(keypairs, suite)
     r.receive_data(join(recs))
+    r.acknowledge()
     return e, frames_of(r.data_to_send())[0]
 
 

@@ -204,6 +204,7 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
     bodies = _flight(rec, e)  # E_AUTH, DATA..., FINAL
     if name == "complete session":
         _feed(rec, r, join(bodies))
+        r.acknowledge()  # the application committed the message (§7.4, §8)
         ack = r.data_to_send()
         rec.wire.append(ack)
         _feed(rec, e, ack)
@@ -229,6 +230,7 @@ def scenario(name, keypairs, suite, rec, monkeypatch):
             rec.error(exc)
     elif name == "ACK tampered":
         _feed(rec, r, join(bodies))
+        r.acknowledge()
         ack = frames_of(r.data_to_send())[0]
         _feed(rec, e, join([flip(ack, 8)]))
     elif name == "library failure in the data path":

@@ -46,7 +46,10 @@ def test_abort_after_done_sends_nothing(keypairs):
     e.send_data(b"complete")
     e.end_stream()
     events = r.receive_data(e.data_to_send())
-    assert isinstance(events[-1], EndOfStream) and r.state is State.DONE
+    assert isinstance(events[-1], EndOfStream) and r.state is State.WAIT_COMMIT
+    assert r.data_to_send() == b""  # no ACK before the application acknowledges (§7.4)
+    r.acknowledge()
+    assert r.state is State.DONE
     ack = r.data_to_send()
     with pytest.raises(ParleyError):
         r.abort("INTERNAL_ERROR", "could not store the file")

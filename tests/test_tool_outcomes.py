@@ -168,3 +168,62 @@ def test_a_senders_ctrl_c_is_the_end_of_the_stream_at_the_receiver(tmp_path):
     assert got.code == 1 and "TRUNCATED (14, §7.5)" in got.lines[0], got.lines
     assert "INTERNAL_ERROR" not in got.stderr
     assert os.listdir(inbox) == []
+
+
+def _whole_flight(port: int, header: bytes, message: bytes) -> str:
+    """A hand-driven Emitter that sends E_AUTH, the DATA records and FINAL in one write;
+    returns what it learned: the receiver's registry name from its ABORT, or another outcome."""
+    from parley.errors import ParleyError, PeerAborted
+
+    e = Emitter(SessionConfig(*_keys("alice", "bob"), SystemEntropy(), app_header=header))
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        e.start()
+        sock.sendall(e.data_to_send())
+        seen: list = []
+        while not any(isinstance(ev, HandshakeComplete) for ev in seen):
+            seen += e.receive_data(sock.recv(65536))
+        e.send_data(message)
+        e.end_stream()
+        sock.sendall(e.data_to_send())  # the whole flight in one segment
+        try:
+            while data := sock.recv(65536):
+                e.receive_data(data)
+            e.receive_eof()
+        except PeerAborted as exc:
+            return exc.peer_error.name
+        except ParleyError as exc:
+            return f"failed {exc.error.name}"
+    return "acknowledged"
+
+
+def _cbor_header(**fields) -> bytes:
+    import cbor2
+
+    return cbor2.dumps(fields, canonical=True)
+
+
+# (label, receiver's extra arguments, header, message, the code the sender must see)
+REFUSALS = [
+    ("larger than --max-size", ["--max-size", "10"], _cbor_header(name="r.bin", size=50),
+     b"x" * 50, "LIMIT_EXCEEDED"),
+    ("size that contradicts the header", [], _cbor_header(name="r.bin", size=7), b"x" * 50,
+     "LENGTH_MISMATCH"),
+    ("header that is not a map", [], b"\x01", b"x" * 50, "SCHEMA_VIOLATION"),
+    ("name that exists (no --force)", [], _cbor_header(name="taken.bin"), b"x" * 50,
+     "INTERNAL_ERROR"),
+]
+
+
+@pytest.mark.parametrize("label,extra,header,message,code", REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_a_refusal_reaches_the_sender_even_when_the_whole_flight_arrives_at_once(
+    label, extra, header, message, code, tmp_path
+):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "taken.bin").write_bytes(b"old")
+    receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", f"{inbox}{os.sep}", *extra)
+    told = _whole_flight(receiver.port, header, message)
+    got = receiver.wait()
+    assert told == code, (told, got.stderr)  # never an ACK, never a bare TRUNCATED
+    assert got.code != 0
+    assert sorted(os.listdir(inbox)) == ["taken.bin"] and (inbox / "taken.bin").read_bytes() == b"old"

@@ -21,6 +21,7 @@ from parley import (
     ParleyError,
     Receiver,
     SessionConfig,
+    State,
     SystemEntropy,
     cbor,
     keys as keyfiles,
@@ -80,6 +81,14 @@ class Session:
             # adapter §4.1: the whole message follows E_AUTH in the same flight.
             self.party.send_data(self.message)
             self.party.end_stream()
+        elif self.role == "receiver" and self.party.state is State.WAIT_COMMIT:
+            # This application accepts every complete message at once: it acknowledges
+            # at EndOfStream, in the same request (parley §7.4, §8).
+            try:
+                self.party.acknowledge()
+            except ParleyError as exc:  # bytes after FINAL: DONE, and the error (parley §9.3)
+                exc.events = events
+                raise
         return events
 
     def eof(self) -> list:

@@ -57,7 +57,14 @@ VERSION = 1
 MAX_HANDSHAKE_FRAME = 8192  # §10
 MAX_RECORD_FRAME = 262400  # §10
 MAX_APP_HEADER = 4096  # §10
+MAX_AFTER_FINAL = 4 + MAX_HANDSHAKE_FRAME  # bytes kept in WAIT_COMMIT (§9.2)
 SID_LEN = 16
+# Whether "send DATA" (Emitter) and "recv DATA" (Receiver) keep STREAMING (§9.2): then
+# the per-record path may skip that row's lookup.  Read from the table, not assumed.
+_DATA_KEEPS_STREAMING = {
+    role: next_state(role, State.STREAMING, event) == (State.STREAMING, None)
+    for role, event in ((Role.EMITTER, "send DATA"), (Role.RECEIVER, "recv DATA"))
+}
 
 Trace = Callable[[str, object], None]
 
@@ -154,7 +161,7 @@ class _Session:
                     )
                 return events
             self._reader.feed(data)
-            while self.state is not State.DONE:
+            while self.state not in (State.DONE, State.WAIT_COMMIT):
                 body = self._reader.next_view(self._frame_limit())
                 if body is None:
                     break
@@ -162,6 +169,11 @@ class _Session:
             if self.state is State.DONE and self._reader.pending:
                 raise RemoteProtocolError(
                     "UNEXPECTED_MESSAGE", "a frame followed the end of the session"
+                )
+            if self.state is State.WAIT_COMMIT and self._reader.pending > MAX_AFTER_FINAL:
+                raise RemoteProtocolError(
+                    "UNEXPECTED_MESSAGE",
+                    f"more than {MAX_AFTER_FINAL} bytes after FINAL, before the acknowledgement",
                 )
             self._reader.release()  # the caller may reuse ``data`` once we return
         except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
@@ -172,7 +184,9 @@ class _Session:
     def receive_eof(self) -> None:
         """The transport ended (§7.5)."""
         self._check_alive()
-        if self.state is State.DONE:
+        row = next_state(self.role, self.state, "end of transport")
+        if row is not None and row[0] is not State.FAILED:  # DONE; the Receiver's WAIT_COMMIT
+            self.state = row[0]
             return
         self._fail(
             RemoteProtocolError("TRUNCATED", f"transport ended in state {self.state.value}"), []
@@ -356,7 +370,12 @@ class Emitter(_Session):
 
     def send_data(self, data: bytes) -> None:
         """Compose DATA records of at most ``chunk_size`` bytes each (§7.3)."""
-        self._operation(self._send_data, data)
+        self._check_alive()  # _operation, inlined: this is the per-record path
+        try:
+            self._send_data(data)
+        except Exception as exc:  # noqa: BLE001 - converted to a ParleyError (§11)
+            data = None
+            self._fail(_as_parley_error(exc), [])
 
     def end_stream(self) -> None:
         """Compose FINAL (§7.4); the Emitter then waits for the ACK."""
@@ -415,7 +434,8 @@ class Emitter(_Session):
         view = memoryview(data)
         size = self.config.chunk_size
         for start in range(0, len(view), size):
-            self._step("send DATA")
+            if self.state is not State.STREAMING or not _DATA_KEEPS_STREAMING[Role.EMITTER]:
+                self._step("send DATA")  # in STREAMING the row is a no-op (§9.2)
             chunk = view[start : start + size]  # read once by the cipher, not kept
             if self._trace_fn is not None:
                 self._trace(f"CB({self._seq})", records.counter_block(self._seq))
@@ -463,6 +483,29 @@ class Receiver(_Session):
         super().__init__(config)
         self._expected_seq = 0
         self._offset = 0
+        self._final: tuple[int, int, bytes] | None = None  # (seq, total, tag_f) of FINAL
+
+    def acknowledge(self) -> None:
+        """The application has committed the message: compose the ACK (§7.4, §8).
+
+        Legal only after ``EndOfStream`` (state WAIT_COMMIT, §9.2); the session
+        is then DONE.  Bytes that arrived after FINAL were kept unprocessed; they
+        are now reported as ``UNEXPECTED_MESSAGE`` (§9.3, last paragraph): the
+        error is raised, the session stays DONE and ``data_to_send()`` holds
+        the ACK.  To refuse the message instead, call ``abort(error)``.
+        """
+        self._check_alive()
+        try:
+            self._step("send ACK")
+            seq, total, tag = self._final
+            self._send(ACK, records.ack_fields(self._keys, seq, total, tag))
+            self._wipe_all()
+            if self._reader.pending:
+                raise RemoteProtocolError(
+                    "UNEXPECTED_MESSAGE", "a frame followed the end of the session"
+                )
+        except Exception as exc:  # noqa: BLE001 - converted to a ParleyError (§11)
+            self._fail(_as_parley_error(exc), [])
 
     def _on_e_hello(self, m1: bytes, f: dict, events: list[Event]) -> None:
         """Processing of E_HELLO (§5.2), then composition of R_HELLO (§5.3)."""
@@ -518,6 +561,50 @@ class Receiver(_Session):
         self._start_data_phase(ks.th_next(suite, th_3, m3), header)
         events.append(HandshakeComplete(suite.number, self.transcript_hash, self.id_e, header))
 
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Consume received bytes (any split) and return the events they complete.
+
+        Fast path of the data phase: while the bytes start with whole DATA frames
+        (nothing buffered, no trace), they are processed straight from ``data``,
+        exactly as the general loop would (same checks, same order, same
+        failure rule); the first byte it does not take (another message, a
+        partial frame, anything odd) and all that follows go the general way.
+        """
+        if (
+            self.state is not State.STREAMING
+            or self.error is not None
+            or self._trace_fn is not None
+            or self._reader.pending
+        ):
+            return super().receive_data(data)
+        events: list[Event] = []
+        view = memoryview(data)
+        if view.format != "B" or view.ndim != 1:
+            view = view.cast("B")
+        end = len(view)
+        pos = 0
+        try:
+            while end - pos > frames.LENGTH_PREFIX:
+                stop = pos + frames.LENGTH_PREFIX + int.from_bytes(view[pos : pos + 4], "big")
+                if stop > end or stop - pos > frames.LENGTH_PREFIX + MAX_RECORD_FRAME:
+                    break  # partial, or FRAME_TOO_LARGE: the general way says so
+                body = view[pos + frames.LENGTH_PREFIX : stop]
+                fields = records.parse_data_body(body)  # None for an empty or non-DATA body
+                if fields is None:
+                    break
+                self._on_data(body, fields, events)
+                pos = stop
+        except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
+            data = view = body = None
+            self._fail(_as_parley_error(exc), events)
+        if pos == end:
+            return events
+        try:
+            return events + super().receive_data(view[pos:])
+        except ParleyError as exc:
+            exc.events = events + exc.events
+            raise
+
     def _handle(self, body: memoryview, events: list[Event]) -> None:
         # Fast path: a DATA record in its deterministic encoding skips the
         # general decoder (records.parse_data_body says why that is exact).
@@ -533,13 +620,14 @@ class Receiver(_Session):
     def _on_data(self, body: bytes, f: dict, events: list[Event]) -> None:
         """Processing of DATA (§7.3)."""
         plain = records.open_data(self._keys, self._expected_seq, self._offset, f)
-        self._step("recv DATA")
+        if self.state is not State.STREAMING or not _DATA_KEEPS_STREAMING[Role.RECEIVER]:
+            self._step("recv DATA")  # in STREAMING the row is a no-op (§9.2)
         self._expected_seq += 1
         self._offset += len(plain)
         events.append(Data(plain))
 
     def _on_final(self, body: bytes, f: dict, events: list[Event]) -> None:
-        """Processing of FINAL (§7.4), then composition of ACK."""
+        """Processing of FINAL (§7.4); the ACK waits for ``acknowledge()``."""
         seq, total, tag = f[K_SEQ], f[K_TOTAL], f[K_MAC]
         if seq != self._expected_seq:
             raise RemoteProtocolError(
@@ -552,6 +640,5 @@ class Receiver(_Session):
                 "LENGTH_MISMATCH", f"FINAL total {total}, received {self._offset} bytes"
             )
         self._step("recv FINAL")
+        self._final = (seq, total, tag)
         events.append(EndOfStream(total))
-        self._send(ACK, records.ack_fields(self._keys, seq, total, tag))
-        self._wipe_all()

@@ -31,7 +31,11 @@ class Data(Event):
 
 @dataclass(frozen=True)
 class EndOfStream(Event):
-    """FINAL verified (§7.4): the message is complete; ``total`` bytes were delivered."""
+    """FINAL verified (§7.4): the message is complete; ``total`` bytes were delivered.
+
+    Commit the message, then call ``Receiver.acknowledge()`` (which composes the
+    ACK), or ``abort(error)`` to refuse it (§8).
+    """
 
     total: int
 

@@ -54,6 +54,8 @@ def run_session(
     emitter.send_data(message)
     emitter.end_stream()
     r_events += deliver(receiver, emitter.data_to_send(), split)
+    if any(isinstance(e, EndOfStream) for e in r_events):
+        receiver.acknowledge()  # this application commits at once (§7.4, §8)
     e_events += deliver(emitter, receiver.data_to_send(), split)
     return {
         "delivered": b"".join(e.data for e in r_events if isinstance(e, Data)),

@@ -23,6 +23,7 @@ class State(enum.Enum):
     WAIT_E_AUTH = "WAIT_E_AUTH"
     STREAMING = "STREAMING"
     WAIT_ACK = "WAIT_ACK"
+    WAIT_COMMIT = "WAIT_COMMIT"
     DONE = "DONE"
     FAILED = "FAILED"
 
@@ -41,7 +42,10 @@ TRANSITIONS: dict[tuple[Role, State, str], tuple[State, str | None]] = {
     (Role.RECEIVER, State.START, "recv E_HELLO"): (State.WAIT_E_AUTH, "R_HELLO"),
     (Role.RECEIVER, State.WAIT_E_AUTH, "recv E_AUTH"): (State.STREAMING, None),
     (Role.RECEIVER, State.STREAMING, "recv DATA"): (State.STREAMING, None),
-    (Role.RECEIVER, State.STREAMING, "recv FINAL"): (State.DONE, "ACK"),
+    (Role.RECEIVER, State.STREAMING, "recv FINAL"): (State.WAIT_COMMIT, None),
+    (Role.RECEIVER, State.WAIT_COMMIT, "send ACK"): (State.DONE, "ACK"),
+    # The message is complete (FINAL verified): the transport's end does not undo it (§7.5).
+    (Role.RECEIVER, State.WAIT_COMMIT, "end of transport"): (State.WAIT_COMMIT, None),
 }
 
 # Rows for every role and every state that is not terminal.

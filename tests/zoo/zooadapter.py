@@ -384,9 +384,8 @@ def _ack_before_final():
             frames.ACK,
             records.ack_fields(self._keys, f[frames.K_SEQ], f[frames.K_TOTAL], f[frames.K_MAC]),
         )
-        sent = len(self._out)
-        original(self, body, f, events)
-        del self._out[sent:]  # the ACK went out first
+        original(self, body, f, events)  # FINAL's checks, after the ACK went out
+        self._step("send ACK")  # already sent: DONE, as if acknowledged (§9.2)
 
     Receiver._on_final = _on_final
 

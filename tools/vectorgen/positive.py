@@ -64,6 +64,7 @@ class Session:
         flight = e.data_to_send()
         frames += [("E->R", f) for f in split_frames(flight)]
         ev_r += r.receive_data(flight)
+        r.acknowledge()  # the Receiver's application commits, then acknowledges (§7.4, §8)
         ack = r.data_to_send()
         frames += [("R->E", f) for f in split_frames(ack)]
         ev_e += e.receive_data(ack)

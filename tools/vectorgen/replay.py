@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from parley import Emitter, Receiver, SessionConfig, keys
+from parley import Emitter, Receiver, SessionConfig, State, keys
 from parley.entropy import FixedEntropy
 from parley.errors import ParleyError
 from parley.events import Data, EndOfStream, HandshakeComplete
@@ -102,6 +102,13 @@ class Player:
         """Feed one frame; False if the party failed on it."""
         try:
             events = self.party.receive_data(frame)
+            if self.party.state is State.WAIT_COMMIT:
+                # The application commits at EndOfStream, then acknowledges (§7.4, §8).
+                try:
+                    self.party.acknowledge()
+                except ParleyError as exc:
+                    exc.events = events
+                    raise
         except ParleyError as exc:
             self._events(getattr(exc, "events", []))
             self.outcome.error, self.outcome.at_frame = exc, index

@@ -9,7 +9,9 @@ this shell moves bytes between it and a socket, a file and a clock:
   out before reading the next, so memory stays a few records whatever the
   file size; the receiver writes each verified record to a temporary file;
 * the receiver commits the file only after ``EndOfStream``, and only then
-  sends the ACK the core queued (§7.4, §14); the sender succeeds only on
+  calls ``acknowledge()``, which composes the ACK (§7.4, §8, §14); any
+  refusal before that (the header, the size, the output) aborts the core,
+  whose ABORT carries the registry code; the sender succeeds only on
   ``Acknowledged``;
 * on any failure the queued ABORT goes out (§5.7) and the temporary file
   is removed, leaving an existing file of the same name untouched.
@@ -441,6 +443,8 @@ def receive_on(
                     if progress_factory:
                         progress = progress_factory(hdr.size)
                 elif isinstance(event, EndOfStream):
+                    if failure is not None:
+                        raise failure  # the session failed: nothing is committed
                     if hdr.size is not None and event.total != hdr.size:
                         raise ParleyError(
                             "LENGTH_MISMATCH",
@@ -450,10 +454,14 @@ def receive_on(
                     writer.drain()
                     sink.commit()
                     committed = True
+                    try:
+                        receiver.acknowledge()  # only now does the core compose the ACK (§7.4)
+                    except ParleyError as exc:
+                        if receiver.state is not State.DONE:
+                            raise
+                        warning = f"ignored what followed FINAL ({exc.error})"
             if failure is not None:
-                if not committed:
-                    raise failure
-                warning = f"ignored what followed FINAL ({failure.error})"
+                raise failure
             try:
                 conn.send(receiver.data_to_send(), timeouts.idle, "sending")
             except (ParleyError, TransportClosed) as exc:
