@@ -8,15 +8,18 @@ adapter's standard error and a one-line command that reruns the case alone
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import socket
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from . import groups, safe
+from . import frames_view, groups, safe
 from .runner import FAILING, OUTCOMES, Result, Run
 
+SCHEMA_VERSION = 1  # of --json (parley_conformance/schemas/report.schema.json)
 HEX_SHOWN = 48  # bytes of a frame shown in the terminal report
 DETAILED = 10  # failures shown in full unless --verbose
 
@@ -188,11 +191,22 @@ def _result_json(r: Result) -> dict:
         "reason": r.reason,
         "duration": round(r.duration, 4),
         "rerun": r.rerun,
+        "info": dict(r.info),
     }
+    if r.frames is not None:
+        cmp = frames_view.compare(r.frames[0], r.frames[1])
+        d["frames"] = {
+            "expected": r.frames[0].hex(),
+            "actual": r.frames[1].hex(),
+            "firstDifference": cmp.first,
+        }
     if r.outcome not in ("PASS", "WARN", "SKIP", "UNSUPPORTED"):
         d["stderr"] = r.stderr
         d["transcript"] = [
-            {k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.items()}
+            {
+                **{k: (v.hex() if isinstance(v, bytes) else v) for k, v in e.items()},
+                **({"decoded": frames_view.describe(e["wire"]).text()} if "wire" in e else {}),
+            }
             for e in r.transcript
         ]
     return d
@@ -202,7 +216,11 @@ def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
     from . import __version__
 
     data = {
+        # parley_conformance/schemas/report.schema.json; bumped on an incompatible change.
+        "schema_version": SCHEMA_VERSION,
         "runner": f"conformance {__version__}",
+        "timestamp": _now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "hostname": socket.gethostname(),
         "adapterProtocolVersion": 1,
         "adapters": [
             {
@@ -225,10 +243,29 @@ def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
         "summary": {o: sum(r.outcome == o for r in run.results) for o in OUTCOMES},
         "passed": not any(r.outcome in FAILING for r in run.results),
         "results": [_result_json(r) for r in run.results],
+        "groups": [
+            {
+                "outcome": g.outcome,
+                "anchor": g.anchor,
+                "expectation": g.key[2],
+                "observation": g.key[3],
+                "cases": [r.id for r in g.results],
+                "rerun": g.rerun,
+            }
+            for g in groups.group_failures(run.results)
+        ],
     }
     with open(path, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")
+
+
+JUNIT_STDERR_CASES = 5  # failing cases whose stderr tail goes into the suite's system-err
+STDERR_TAIL = 40  # lines
+
+
+def _tail(text: str) -> str:
+    return "\n".join(text.splitlines()[-STDERR_TAIL:])
 
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -238,8 +275,16 @@ def _x(text: str) -> str:
     return _XML_BAD.sub("?", text)
 
 
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def write_junit(path: str, run: Run) -> None:
-    """JUnit XML: FAIL and XPASS are failures, TIMEOUT and CRASH errors, the rest skipped/passed."""
+    """JUnit XML: FAIL and XPASS are failures, TIMEOUT and CRASH errors, the rest skipped/passed;
+    the suite has a timestamp, the hostname, properties (implementation, suites, runner
+    version) and the tail of the adapter's stderr in system-err."""
+    from . import __version__
+
     results = run.results
     suite = ET.Element(
         "testsuite",
@@ -249,7 +294,27 @@ def write_junit(path: str, run: Run) -> None:
         errors=str(sum(r.outcome in ("TIMEOUT", "CRASH") for r in results)),
         skipped=str(sum(r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL") for r in results)),
         time=f"{run.duration:.3f}",
+        timestamp=_now().replace(tzinfo=None).isoformat(timespec="seconds"),
+        hostname=_x(socket.gethostname()),
     )
+    props = ET.SubElement(suite, "properties")
+    hellos = [h for h in run.hellos if h is not None]
+    for name, value in [
+        ("runner version", f"conformance {__version__}"),
+        *[
+            (f"implementation {n}" if len(hellos) > 1 else "implementation", h.implementation)
+            for n, h in enumerate(hellos)
+        ],
+        ("suites", ",".join(str(s) for s in sorted({c.suite for c in results}))),
+        *[
+            (
+                f"adapter suites {n}" if len(hellos) > 1 else "adapter suites",
+                ",".join(str(s) for s in h.suites),
+            )
+            for n, h in enumerate(hellos)
+        ],
+    ]:
+        ET.SubElement(props, "property", name=name, value=_x(str(value)))
     for r in results:
         cls, _, name = r.id.rpartition("/")
         tc = ET.SubElement(
@@ -264,6 +329,12 @@ def write_junit(path: str, run: Run) -> None:
             ET.SubElement(tc, "error", message=_x(r.actual[:500]), type=r.outcome).text = body
         elif r.outcome in ("SKIP", "UNSUPPORTED", "XFAIL"):
             ET.SubElement(tc, "skipped", message=_x(f"{r.outcome}: {r.reason or r.actual}"[:500]))
+        if r.stderr and r.outcome in FAILING:
+            ET.SubElement(tc, "system-err").text = _x(_tail(r.stderr))
+    errs = [f"[{r.id}]\n{_tail(r.stderr)}" for r in results if r.stderr]
+    if errs:
+        # The suite's system-err: the adapter's stderr during the last failing cases.
+        ET.SubElement(suite, "system-err").text = _x("\n".join(errs[-JUNIT_STDERR_CASES:]))
     root = ET.Element("testsuites")
     root.append(suite)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -174,3 +174,71 @@ def test_peer_strings_are_escaped_on_the_console():
     for ch in ("\x1b", "\x07", "\x9b", "\u202e", "\u202c", "\u2066"):
         assert ch not in text
     assert "\\x1b[2J" in text and "\\u202e" in text
+
+
+# -- machine formats -------------------------------------------------------------------------
+
+
+def _schema() -> dict:
+    from importlib import resources
+
+    text = (resources.files("parley_conformance") / "schemas" / "report.schema.json").read_text()
+    return json.loads(text)
+
+
+def test_json_validates_against_the_shipped_schema(zoo_run):
+    import jsonschema
+
+    schema = _schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    data = zoo_run[1]
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["schema_version"] == schema["properties"]["schema_version"]["const"] == 1
+    assert len(data["groups"]) == 1 and data["groups"][0]["anchor"] == "R-7.3-3"
+    first = next(r for r in data["results"] if r["outcome"] == "FAIL" and r["kind"] == "vector")
+    assert first["info"]["effect"] and first["frames"]["firstDifference"] == "error"
+    assert any("DATA {seq: 0" in e.get("decoded", "") for e in first["transcript"])
+    # The schema rejects what it should: a wrong version, an unknown outcome.
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**data, "schema_version": 2}, schema)
+    bad = {**data, "results": [{**first, "outcome": "MAYBE"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_junit_has_timestamp_hostname_properties_and_stderr(tmp_path):
+    import datetime
+    import socket
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "c.xml"
+    p = conformance(
+        "run",
+        "tests/zoo/crashes",
+        "-k",
+        "live/receiver/suite1/session/frame-by-frame",
+        "--no-progress",
+        "--junit",
+        str(out),
+    )
+    assert p.returncode == 1, p.stderr
+    suite = ET.parse(out).getroot().find("testsuite")
+    assert suite is not None
+    stamp = datetime.datetime.fromisoformat(suite.get("timestamp", ""))
+    assert (
+        abs(
+            (
+                datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - stamp
+            ).total_seconds()
+        )
+        < 600
+    )
+    assert suite.get("hostname") == socket.gethostname()
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["implementation"].startswith("parley-reference")
+    assert props["suites"] == "1" and props["runner version"].startswith("conformance ")
+    # The adapter's stderr tail: in the case and in the suite.
+    case = suite.find("testcase")
+    assert case is not None and case.find("error") is not None
+    assert "about to crash" in (case.findtext("system-err") or "")
+    assert "about to crash" in (suite.findtext("system-err") or "")
