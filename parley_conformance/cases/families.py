@@ -473,6 +473,59 @@ def limit_scenarios() -> list[Scenario]:
     return out
 
 
+# -- the field-size table of §4.3 [R-4.3-4]: every row, too short and too long ---------------
+_SCHEMA_STEP = {
+    "e-hello": "R-5.2-2",
+    "r-hello": "R-5.3-2",
+    "e-auth": "R-5.4-2",
+    "data": "R-7.3-2",
+    "final": "R-7.4-2",
+    "ack": "R-7.4-9",
+}
+_PUBLIC_STEP = {"e-hello": "R-5.2-5", "r-hello": "R-5.3-3"}
+SIZES = [
+    # (place, key, name, change of the value, error)
+    ("e-hello", 3, "sid-of-17-bytes", lambda v: v + b"\x00", SV),
+    ("r-hello", 3, "sid-of-15-bytes", lambda v: v[:-1], SV),
+    ("r-hello", 3, "sid-of-17-bytes", lambda v: v + b"\x00", SV),
+    ("e-hello", 4, "public-value-one-byte-long", lambda v: v + b"\x00", "INVALID_PUBLIC_KEY"),
+    ("r-hello", 4, "public-value-one-byte-long", lambda v: v + b"\x00", "INVALID_PUBLIC_KEY"),
+    ("r-hello", 5, "c-r-one-byte-long", lambda v: v + b"\x00", SV),
+    ("r-hello", 6, "mac-r-one-byte-long", lambda v: v + b"\x00", SV),
+    ("e-auth", 6, "mac-e-one-byte-long", lambda v: v + b"\x00", SV),
+    ("e-auth", 5, "c-e-shorter-than-a-signature", lambda v: v[:40], SV),
+    ("data", 6, "tag-of-31-bytes", lambda v: v[:-1], SV),
+    ("data", 6, "tag-of-33-bytes", lambda v: v + b"\x00", SV),
+    ("final", 6, "tag-of-33-bytes", lambda v: v + b"\x00", SV),
+    ("ack", 6, "tag-of-31-bytes", lambda v: v[:-1], SV),
+    ("ack", 6, "tag-of-33-bytes", lambda v: v + b"\x00", SV),
+]
+
+
+def size_scenarios() -> list[Scenario]:
+    places = {name: (role, flight, pick, released) for name, role, flight, pick, released in PLACES}
+    out = []
+    for place, key, name, change, error in SIZES:
+        role, flight, pick, released = places[place]
+        step = _PUBLIC_STEP[place] if error == "INVALID_PUBLIC_KEY" else _SCHEMA_STEP[place]
+        out.append(
+            Scenario(
+                f"size-{place}-{name}",
+                role,
+                "§4.3",
+                f"{place.upper().replace('-', '_')} with {name.replace('-', ' ')}",
+                Reject(error, released=released),
+                rules=("R-4.3-4", step) + (("R-3.4-1",) if error != SV else ()),
+                **at_place(
+                    flight,
+                    pick,
+                    lambda b, env, k=key, f=change: P.edit(b, **{f"k{k}": f(P.decode(b)[k])}),
+                ),
+            )
+        )
+    return out
+
+
 def segmentation_scenarios() -> list[Scenario]:
     """§4.1 [R-4.1-4]: a frame in the same call as R_HELLO meets STREAMING (finding 13)."""
     forged_ack = cbor.encode({0: 6, 6: bytes(32), 8: 0})
@@ -499,5 +552,6 @@ def scenarios() -> list[Scenario]:
         + state_scenarios()
         + pair_scenarios()
         + limit_scenarios()
+        + size_scenarios()
         + segmentation_scenarios()
     )

@@ -35,7 +35,8 @@ class SeededEntropy:
     """Deterministic draws: HKDF-Expand-SHA-256(seed, "party/purpose/counter").
 
     Used only to *derive* the values written into test vectors; implementations
-    are given the values, never the seed.
+    are given the values, never the seed.  A test-only interface (§3.5): no program of the
+    reference uses it; applications use :class:`SystemEntropy`.
     """
 
     def __init__(self, seed: bytes, party: str) -> None:
@@ -54,7 +55,12 @@ class SeededEntropy:
 
 
 class FixedEntropy:
-    """Replays given values per purpose, in order; fails loudly when they run out."""
+    """Replays given values per purpose, in order; fails loudly when they run out.
+
+    A test-only interface (§3.5): injected values are for test vectors and conformance
+    adapters; no program of the reference uses it, and applications use
+    :class:`SystemEntropy`.
+    """
 
     def __init__(self, values: dict[str, list[bytes]]) -> None:
         self._values = {k: list(v) for k, v in values.items()}
