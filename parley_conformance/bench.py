@@ -10,7 +10,9 @@ Each round runs, interleaved so that a noisy neighbour slows both alike:
   memory in this process, with no adapter, no pipes and no runner: the cost
   of the cryptography and the core alone.
 
-Prints median / min / max of each and the ratio run / baseline per round.
+Prints median / min / max of each and the ratio run / baseline per round.  While it runs,
+a progress line on stderr says which round and which measurement it is in (the cases done
+of a full run, with rate and ETA, on a terminal; one line per measurement otherwise).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from parley import Emitter, Receiver, SeededEntropy, SessionConfig
 from parley.pump import run_session
 
-from . import runner
+from . import report, runner
 from .cases import live, vectors
 from .peer import fixed_keyset
 
@@ -51,9 +53,20 @@ def baseline(n: int = 100) -> float:
     return time.perf_counter() - t0
 
 
+def say(text: str) -> None:
+    """Progress on stderr (one line each; the report itself goes to stdout)."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 def full_run(cases, jobs: int) -> float:
     t0 = time.perf_counter()
-    done = runner.run(cases, runner.Settings(commands=[REFERENCE], names=["impl"], jobs=jobs))
+    progress = report.Progress(len(cases)) if sys.stderr.isatty() else None
+    done = runner.run(
+        cases,
+        runner.Settings(commands=[REFERENCE], names=["impl"], jobs=jobs),
+        on_result=progress,
+    )
     bad = [r.id for r in done.results if r.outcome != "PASS"]
     if bad:
         raise SystemExit(f"the reference failed {len(bad)} cases, e.g. {bad[0]}")
@@ -68,10 +81,18 @@ def main(argv: list[str] | None = None) -> int:
     folder = vectors.find_vectors()
     cases = (vectors.cases(folder) if folder else []) + live.cases()
     rows: dict[str, list[float]] = {"baseline": [], f"jobs={args.jobs}": [], "jobs=1": []}
-    for _ in range(args.runs):
+    for n in range(1, args.runs + 1):
+        say(f"bench: round {n}/{args.runs}: baseline (100 sessions in memory)")
         rows["baseline"].append(baseline())
+        say(f"bench: round {n}/{args.runs}: full run, {len(cases)} cases, jobs={args.jobs}")
         rows[f"jobs={args.jobs}"].append(full_run(cases, args.jobs))
+        say(f"bench: round {n}/{args.runs}: full run, {len(cases)} cases, jobs=1")
         rows["jobs=1"].append(full_run(cases, 1))
+        say(
+            f"bench: round {n}/{args.runs} done: baseline {rows['baseline'][-1]:.2f} s, "
+            f"jobs={args.jobs} {rows[f'jobs={args.jobs}'][-1]:.2f} s, "
+            f"jobs=1 {rows['jobs=1'][-1]:.2f} s"
+        )
     print(f"{len(cases)} cases; {args.runs} rounds; seconds (median / min / max)")
     for name, xs in rows.items():
         ratio = ""

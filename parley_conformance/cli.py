@@ -265,6 +265,11 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 141
+    except OSError as exc:
+        # A report file that cannot be written, a full disk: say so, no traceback.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"conformance: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except runner.UsageError as exc:
         print(f"conformance: {exc}", file=sys.stderr)
         return 2

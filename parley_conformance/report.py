@@ -13,6 +13,7 @@ import json
 import re
 import socket
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -25,27 +26,62 @@ DETAILED = 10  # failures shown in full unless --verbose
 
 
 class Progress:
-    """One updating status line on a terminal; failures as they happen otherwise."""
+    """One updating status line on a terminal; failures as they happen otherwise.
 
-    def __init__(self, total: int, stream=None, tty: bool | None = None) -> None:
+    The status line fits the terminal's width (``width``, else shutil.get_terminal_size):
+    position, rate and ETA first, then the counts, shortened as needed.  Outcome words are
+    coloured on a terminal unless NO_COLOR is set (safe.color_enabled).
+    """
+
+    def __init__(
+        self,
+        total: int,
+        stream=None,
+        tty: bool | None = None,
+        width: int | None = None,
+        color: bool | None = None,
+    ) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
+        self.width = width
+        self.color = safe.color_enabled(self.stream) if color is None else color
         self.counts: Counter = Counter()
         self.done = 0
+        self.t0 = time.monotonic()
+
+    def _paint(self, outcome: str) -> str:
+        if not self.color:
+            return outcome
+        code = "31" if outcome in FAILING else "33" if outcome == "WARN" else "32"
+        return f"\x1b[{code}m{outcome}\x1b[0m"
+
+    def status(self) -> str:
+        """The status line without colour, at most the terminal's width minus one."""
+        w = (self.width or safe.width()) - 1
+        elapsed = max(time.monotonic() - self.t0, 1e-6)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate > 0 else 0.0
+        head = f"[{self.done}/{self.total}] {rate:.0f}/s ETA {left:.0f}s"
+        counts = " ".join(f"{k} {self.counts[k]}" for k in OUTCOMES if self.counts[k])
+        line = f"{head} {counts}" if counts else head
+        return line if len(line) <= w else (line[: max(0, w - 1)] + "…" if w > 1 else "")
 
     def __call__(self, res: Result) -> None:
         self.done += 1
         self.counts[res.outcome] += 1
         if res.outcome in FAILING:
-            line = f"{res.outcome:<7} {res.id}: {res.actual.splitlines()[0] if res.actual else ''}"
+            why = res.actual.splitlines()[0] if res.actual else ""
+            line = f"{res.outcome:<7} {safe.term(res.id)}: {safe.term(why)}"
             if self.tty:
-                self.stream.write("\r\x1b[K" + line[:200] + "\n")
+                w = (self.width or safe.width()) - 1
+                line = line if len(line) <= w else line[: w - 1] + "…"
+                line = self._paint(res.outcome) + line[len(res.outcome) :]
+                self.stream.write("\r\x1b[K" + line + "\n")
             else:
                 self.stream.write(line + "\n")
         if self.tty:
-            counts = "  ".join(f"{k} {self.counts[k]}" for k in OUTCOMES if self.counts[k])
-            self.stream.write(f"\r\x1b[K[{self.done}/{self.total}] {counts}")
+            self.stream.write("\r\x1b[K" + self.status())
             if self.done == self.total:
                 self.stream.write("\r\x1b[K")
         self.stream.flush()

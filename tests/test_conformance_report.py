@@ -242,3 +242,83 @@ def test_junit_has_timestamp_hostname_properties_and_stderr(tmp_path):
     assert case is not None and case.find("error") is not None
     assert "about to crash" in (case.findtext("system-err") or "")
     assert "about to crash" in (suite.findtext("system-err") or "")
+
+
+# -- the terminal ----------------------------------------------------------------------------
+
+
+class _Tty:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _results(n: int) -> list[Result]:
+    return [
+        _result(f"live/receiver/suite1/case-{i}/byte-by-byte", "x" * 300)
+        if i % 7 == 0
+        else Result(f"vector/v/{i}", "vector", 1, "emitter", "PASS", "t", "e")
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("width", [40, 50, 80, 200])
+def test_progress_fits_the_terminal_and_keeps_rate_and_eta(width):
+    from parley_conformance.report import Progress
+
+    tty = _Tty()
+    p = Progress(938, stream=tty, width=width, color=False)
+    for r in _results(60):
+        p(r)
+    lines = "".join(tty.parts).replace("\r\x1b[K", "\n").splitlines()
+    assert lines and all(len(x) < width for x in lines)
+    status = [x for x in lines if x.startswith("[")]
+    assert status and all("/s ETA " in x for x in status)
+
+
+def test_no_color_is_respected(monkeypatch):
+    from parley_conformance.report import Progress
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    tty = _Tty()
+    p = Progress(10, stream=tty, width=80)
+    p(_results(1)[0])
+    assert "\x1b[31mFAIL\x1b[0m" in "".join(tty.parts)
+    monkeypatch.setenv("NO_COLOR", "1")
+    tty = _Tty()
+    p = Progress(10, stream=tty, width=80)
+    p(_results(1)[0])
+    assert "\x1b[3" not in "".join(tty.parts) and "FAIL" in "".join(tty.parts)
+
+
+def test_a_closed_pipe_ends_quietly():
+    cmd = f"{shlex.quote(sys.executable)} -m parley_conformance run --list -v | head -1"
+    p = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert p.stdout.startswith("vector/")
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr, p.stderr
+    assert p.returncode in (0, 141)
+
+
+def test_an_unwritable_report_is_an_error_not_a_traceback(tmp_path):
+    p = conformance(
+        "run",
+        "-k",
+        "vector/positive/suite1/tc101-empty-message/emitter",
+        "--no-progress",
+        "--json",
+        str(tmp_path / "missing" / "r.json"),
+    )
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr and "cannot write" in p.stderr
