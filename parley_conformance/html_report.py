@@ -230,11 +230,21 @@ def _group(n: int, g: groups.Group) -> str:
     ]
     if g.rerun:
         out.append(f"<p>Rerun the group: <code>{e(g.rerun)}</code></p>")
-    out.append("<p>Cases: " + ", ".join(f"<code>{e(r.id)}</code>" for r in g.results) + "</p>")
     for i, r in enumerate(g.results):
         out.append(_case(r, open_=i == 0))
     out.append("</details>")
     return "\n".join(out)
+
+
+def _warnings(run: Run) -> str:
+    warned = [r for r in run.results if r.outcome == "WARN"]
+    if not warned:
+        return ""
+    rows = [[f"<code>{e(r.id)}</code>", e(r.actual), e(r.section)] for r in warned]
+    return (
+        f'<h2 id="warnings">Warnings: {e(len(warned))} (a SHOULD not followed; --strict makes '
+        "them failures)</h2>" + _table(["case", "what", "section"], rows, raw=True)
+    )
 
 
 def _hellos(run: Run, commands: list[list[str]]) -> str:
@@ -283,7 +293,8 @@ def render(run: Run, commands: list[list[str]]) -> str:
 <h1>Parley conformance report</h1>
 <p><span class="verdict {e(verdict)}" id="verdict">{e(verdict)}</span>
 {e(len(run.results))} cases in {e(f"{run.duration:.1f}")} s against {e(impls)}: {e(counts)}.
-{e(bad)} failing cases in {e(len(gs))} groups by cause.</p>
+{e(bad)} failing case{"" if bad == 1 else "s"} in {e(len(gs))} group{"" if len(gs) == 1 else "s"}
+by cause.</p>
 <p class="muted">conformance {e(__version__)} on {e(socket.gethostname())}, {e(when)}.</p>
 <h2>Adapters</h2>
 {_hellos(run, commands)}
@@ -291,6 +302,7 @@ def render(run: Run, commands: list[list[str]]) -> str:
 <p><button type="button" id="expand">expand all</button>
 <button type="button" id="collapse">collapse all</button></p>
 {failures}
+{_warnings(run)}
 <h2>By spec section</h2>
 {summary_by_section(run)}
 <h2>By rule</h2>

@@ -146,3 +146,21 @@ def test_crash_and_hang_show_the_adapters_stderr_tail(zoo_results):
     assert (
         "zoo: hanging" in zoo_results["hangs"]["live/emitter/suite2/session/frame-by-frame"].stderr
     )
+
+
+@pytest.mark.parametrize("name", sorted(zooadapter.FAULTS))
+def test_member_reports_group_its_failures(zoo_results, name):
+    """Issue 13: every failing case of a member is in exactly one group of the console report
+    and of the HTML report (tests/test_conformance_report_html.py renders one in Chromium)."""
+    from parley_conformance import groups, html_report
+
+    results = list(zoo_results[name].values())
+    failing = sorted(r.id for r in results if r.outcome in runner.FAILING)
+    gs = groups.group_failures(results)
+    assert sorted(r.id for g in gs for r in g.results) == failing
+    text = groups.console_report(results, width=100)
+    assert text.count("\n══ ") + text.startswith("══ ") == len(gs)
+    for cid in failing:
+        assert cid in text
+    page = html_report.render(runner.Run(results, [None], 1.0), [[name]])
+    assert page.count('<details class="group"') == len(gs)
