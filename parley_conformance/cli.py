@@ -328,6 +328,8 @@ def _main(args) -> int:
             "matches no case that ran",
             file=sys.stderr,
         )
+    # The group rerun commands select exactly their cases among all the command's cases.
+    done.universe = [c.id for c in all_cases]
     print(report.text_report(done, verbose=args.verbose))
     if args.by_rule:
         print("\nresults per rule (cases citing it; a rule fails when one of them fails):")

@@ -139,7 +139,11 @@ class Comparison:
             mark = "≠" if name == self.first else ("~" if e != a else " ")
             out.append(f"{mark} {name:<{width}}  {e:<{vw}}  {a}")
         if self.first:
-            out.append(f"≠ marks the first difference ({self.first}); ~ the others")
+            others = sum(1 for r in self.rows if r[1] != r[2]) > 1
+            out.append(
+                f"≠ marks the first difference ({self.first})"
+                + ("; ~ the others" if others else "")
+            )
         return out
 
 

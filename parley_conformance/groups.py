@@ -251,8 +251,8 @@ def render_group(g: Group, *, width: int = 100, verbose: bool = False) -> str:
     """A group on the console: headline, the first case in full, the others one line each."""
     w = max(40, width)
     head = term(g.headline())
-    out = _wrap("══ " + head + " " + "═" * max(2, w - len(head) - 4), w)
-    out[0] = out[0][:w]
+    fill = w - len(head) - 4
+    out = _wrap("══ " + head + (" " + "═" * fill if fill >= 2 else ""), w, "   ")
     r = g.first
     out.append(f"  first case in full: {term(r.id)}")
     for line in case_lines(r, full=True):
@@ -274,8 +274,15 @@ def render_group(g: Group, *, width: int = 100, verbose: bool = False) -> str:
     return "\n".join(out)
 
 
-def console_report(results: list[Result], *, width: int = 100, verbose: bool = False) -> str:
-    groups = group_failures(results)
+def console_report(
+    results: list[Result],
+    *,
+    width: int = 100,
+    verbose: bool = False,
+    universe: list[str] | None = None,
+) -> str:
+    """Every group (``universe``: all case ids the rerun globs must not match besides)."""
+    groups = group_failures(results, universe)
     if not groups:
         return ""
     n = sum(len(g.results) for g in groups)

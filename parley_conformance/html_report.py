@@ -273,7 +273,7 @@ def _stderr_tail(run: Run) -> str:
 
 
 def render(run: Run, commands: list[list[str]]) -> str:
-    gs = groups.group_failures(run.results)
+    gs = groups.group_failures(run.results, run.universe or None)
     bad = sum(len(g.results) for g in gs)
     c = Counter(r.outcome for r in run.results)
     verdict = "FAIL" if bad else "PASS"

@@ -177,7 +177,12 @@ def text_report(
     if failing:
         # Grouped by cause, the first case of each group in full (groups.py).
         parts.append(
-            groups.console_report(run.results, width=width or safe.width(), verbose=verbose)
+            groups.console_report(
+                run.results,
+                width=width or safe.width(),
+                verbose=verbose,
+                universe=run.universe or None,
+            )
         )
     warned = [r for r in run.results if r.outcome == "WARN"]
     if warned:
@@ -288,7 +293,7 @@ def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
                 "cases": [r.id for r in g.results],
                 "rerun": g.rerun,
             }
-            for g in groups.group_failures(run.results)
+            for g in groups.group_failures(run.results, run.universe or None)
         ],
     }
     with open(path, "w") as f:

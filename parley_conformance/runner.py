@@ -315,6 +315,7 @@ class Run:
     results: list[Result]
     hellos: list[ap.Hello | None]
     duration: float
+    universe: list[str] = field(default_factory=list)  # every case id of the command (reruns)
 
 
 def run(
