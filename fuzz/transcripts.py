@@ -20,7 +20,8 @@ import hmac as _hmac
 import pathlib
 from dataclasses import dataclass, field
 
-from parley import Emitter, Receiver, SeededEntropy, SessionConfig, keys as keyfiles
+from parley import Emitter, Receiver, SessionConfig, keys as keyfiles
+from parley.entropy import SeededEntropy  # test-only entropy: not in the package API
 from parley.frames import split_frames
 from parley.primitives import symmetric
 from parley.suites import SUITES

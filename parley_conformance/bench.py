@@ -22,7 +22,8 @@ import statistics
 import sys
 import time
 
-from parley import Emitter, Receiver, SeededEntropy, SessionConfig
+from parley import Emitter, Receiver, SessionConfig
+from parley.entropy import SeededEntropy
 from parley.pump import run_session
 
 from . import report, runner

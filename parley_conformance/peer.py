@@ -24,7 +24,6 @@ from parley import (
     Emitter,
     ParleyError,
     Receiver,
-    SeededEntropy,
     SessionConfig,
     State,
     cbor,
@@ -32,6 +31,7 @@ from parley import (
     keys as keyfiles,
     keyschedule as ks,
 )
+from parley.entropy import SeededEntropy
 from parley.frames import ACK, FINAL, K_MAC, K_SEQ, K_TOTAL
 from parley.primitives import signatures
 from parley.records import ack_fields

@@ -7,10 +7,10 @@ import struct
 from parley import (
     Emitter,
     Receiver,
-    SeededEntropy,
     SessionConfig,
     cbor,  # noqa: F401  (tests import it from here)
 )
+from parley.entropy import SeededEntropy
 from parley.frames import split_bodies as frames_of  # noqa: F401  (§4.1)
 from parley_conformance.peer import edit  # noqa: F401  (decode, change fields, re-encode)
 

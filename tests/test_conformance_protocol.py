@@ -20,7 +20,8 @@ import time
 import cbor2
 import pytest
 
-from parley import Emitter, SeededEntropy, SessionConfig
+from parley import Emitter, SessionConfig
+from parley.entropy import SeededEntropy
 from parley_conformance import adapter_protocol as ap
 from parley_conformance.peer import fixed_keyset
 

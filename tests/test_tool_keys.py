@@ -65,6 +65,7 @@ def test_keygen_files_modes_and_names(suite, alias, tmp_path):
 def test_keygen_password_sources(tmp_path):
     pw = tmp_path / "pw.txt"
     pw.write_text("from a file\n")
+    pw.chmod(0o600)  # a password file others can read is refused (test_tool_keyfiles.py)
     prefix = str(tmp_path / "f")
     no_env = env(PARLEY_KEY_PASSWORD=None)
     out = parley("keygen", "--suite", "ec", "--out", prefix, "--password-file", str(pw), env=no_env)

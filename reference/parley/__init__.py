@@ -6,7 +6,9 @@ adapter) own sockets, files, clocks and the random source.
 """
 
 from .connection import Emitter, Receiver, SessionConfig
-from .entropy import FixedEntropy, SeededEntropy, SystemEntropy
+# FixedEntropy and SeededEntropy (parley.entropy) are for tests and vectors only: they
+# are not exported here, so that no application picks them up by accident (§3.5).
+from .entropy import SystemEntropy
 from .errors import REGISTRY, LocalProtocolError, ParleyError, PeerAborted, RemoteProtocolError
 from .events import Acknowledged, Data, EndOfStream, HandshakeComplete
 from .state import Role, State
@@ -16,8 +18,6 @@ __all__ = [
     "Emitter",
     "Receiver",
     "SessionConfig",
-    "FixedEntropy",
-    "SeededEntropy",
     "SystemEntropy",
     "REGISTRY",
     "LocalProtocolError",

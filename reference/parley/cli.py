@@ -406,8 +406,13 @@ def _rate(summary: Summary) -> str:
 # ----------------------------------------------------------------- commands
 
 
+def _warn(text: str) -> None:
+    """A security warning: printed even with --quiet."""
+    print(f"parley: {escape(text)}", file=sys.stderr, flush=True)
+
+
 def _load_keys(args) -> tuple[keys.LongTermPrivateKey, keys.LongTermPublicKey]:
-    own = keyfiles.load_own_key(args.key, args.password_file)
+    own = keyfiles.load_own_key(args.key, args.password_file, _warn)
     peer = keyfiles.load_peer_key(args.peer)
     if own.suite != peer.suite:
         raise KeyFileError(
@@ -449,7 +454,7 @@ def cmd_fingerprint(args) -> int:
         try:
             key = keyfiles.load_peer_key(path)
         except KeyFileError:
-            key = keyfiles.load_own_key(path, args.password_file)
+            key = keyfiles.load_own_key(path, args.password_file, _warn)
         print(f"{keys.fingerprint(key)}  suite {key.suite.number} ({key.suite.name})  {path}")
     return EXIT_OK
 

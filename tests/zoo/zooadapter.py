@@ -508,7 +508,7 @@ def _refuses_keys():
     ["live/emitter/*/start-entropy-wrong-purpose/*"],
 )
 def _entropy_by_purpose():
-    from parley import FixedEntropy
+    from parley.entropy import FixedEntropy
 
     class ByPurpose(FixedEntropy):
         def __init__(self, draws):

@@ -203,7 +203,13 @@ def public_of(handle: PrivateHandle) -> PublicHandle:
 
 
 def spki_der(handle: PrivateHandle | PublicHandle) -> bytes:
-    """DER SubjectPublicKeyInfo of the (public half of the) key."""
+    """The canonical DER SubjectPublicKeyInfo of the (public half of the) key (§5.5).
+
+    Re-encoded from the key, never the file's bytes: DSA with Dss-Parms and y
+    as a minimal INTEGER (our encoder); P-384 as OpenSSL writes it, the
+    named curve secp384r1 and the uncompressed point, whatever form (a
+    compressed point) the file used.  Identities and fingerprints hash this.
+    """
     if isinstance(handle, dsa.PrivateKey):
         handle = handle.public
     if isinstance(handle, dsa.PublicKey):

@@ -6,12 +6,20 @@ controlling terminal.  A private key file is created with mode 0600 by
 ``os.open(O_CREAT | O_EXCL)``, so it is never readable by others, not even
 for an instant, and an existing file is never overwritten unless asked.
 Parley never writes an unprotected private key (§12, §14).
+
+Reading, the tool refuses a private key file or a password file that its
+group or others may access (any of the mode bits 077, as OpenSSH does): the
+secret is already exposed, and carrying on would hide it (§14).  A private
+key stored unencrypted is accepted (keys made by other tools) with a
+warning on stderr, every time it is used.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import stat
+from collections.abc import Callable
 
 from .. import keys
 from ..errors import KeyFileError, ParleyError
@@ -28,9 +36,21 @@ def _terminal_available() -> bool:
         return False
 
 
+def _exposed(f, path: str, what: str, error: str) -> None:
+    """Refuse a secret file that its group or others may access (mode bits 077)."""
+    mode = stat.S_IMODE(os.fstat(f.fileno()).st_mode)
+    if mode & 0o077:
+        raise ParleyError(
+            error,
+            f"the {what} {path} is accessible by group or others (mode {mode:04o}); "
+            f"refused: make it private with 'chmod 600 {path}' (and consider it exposed)",
+        )
+
+
 def read_password_file(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
+            _exposed(f, path, "password file", "KEY_PASSWORD_WRONG")
             data = f.read(65536)
     except OSError as exc:
         raise ParleyError(
@@ -64,9 +84,11 @@ def password(password_file: str | None, prompt: str, *, confirm: bool = False) -
     return first
 
 
-def _read(path: str, what: str) -> bytes:
+def _read(path: str, what: str, *, secret: bool = False) -> bytes:
     try:
         with open(path, "rb") as f:
+            if secret:
+                _exposed(f, path, what, "KEY_FILE_INVALID")
             return f.read(1 << 20)
     except OSError as exc:
         raise KeyFileError(
@@ -74,8 +96,11 @@ def _read(path: str, what: str) -> bytes:
         ) from None
 
 
-def load_own_key(path: str, password_file: str | None) -> keys.LongTermPrivateKey:
-    pem = _read(path, "private key file")
+def load_own_key(
+    path: str, password_file: str | None, warn: Callable[[str], None] | None = None
+) -> keys.LongTermPrivateKey:
+    """Load the user's private key; ``warn`` gets the warning for an unencrypted one."""
+    pem = _read(path, "private key file", secret=True)
     if b"ENCRYPTED PRIVATE KEY" in pem:
         try:
             secret = password(password_file, f"Password for {path}: ")
@@ -83,6 +108,12 @@ def load_own_key(path: str, password_file: str | None) -> keys.LongTermPrivateKe
             raise ParleyError(exc.error, f"{path} is encrypted: {exc.detail}") from None
     else:
         secret = None
+        if warn is not None and b"PUBLIC KEY-----" not in pem:
+            warn(
+                f"WARNING: the private key {path} is NOT encrypted: anyone who copies the "
+                f"file has the key; encrypt it with 'openssl pkey -in {path} -aes-256-cbc "
+                "-out NEW.key' (§12, §14)"
+            )
     try:
         return keys.load_private_key(pem, secret)
     except KeyFileError as exc:
