@@ -123,15 +123,19 @@ def test_failure_report_has_everything_and_its_rerun_command_reruns_the_case(tmp
     assert p.returncode == 1, p.stdout + p.stderr
     out = p.stdout
     cid = "live/receiver/suite1/e-hello-public-value-one/frame-by-frame"
-    block = out[out.index(f"── FAIL {cid}") :]
-    block = block[: block.index("rerun:") + 300]
+    # Its group (one case: the other failure has another cause), the case in full.
+    block = out[out.index(f"first case in full: {cid}") :]
+    block = block[: block.index("rerun the group:") + 300]
     assert "[§3.4]" in block  # the spec section
     assert "expected: fails with INVALID_PUBLIC_KEY" in block
     assert "actual:   no error: it kept going" in block
-    assert re.search(r"runner → impl\s+E_HELLO\s+289 B  0000011d", block)  # both directions,
-    assert re.search(r"impl → runner\s+R_HELLO", block)  # in hex
+    # Both directions, decoded (groups.py, frames_view.py).
+    assert re.search(
+        r"runner → impl\s+E_HELLO \(289 B\) \{version: 1,\s+suite: 1,\s+sid_e:\s+h'", block
+    )
+    assert re.search(r"impl → runner\s+R_HELLO \(387 B\) \{sid_r:\s+h'", block)
     assert "adapter stderr" not in block or "zoo" in block
-    rerun = re.search(r"rerun: (.*)", block).group(1)
+    rerun = re.search(r"rerun the group: (.*)", block).group(1)
     assert rerun.startswith("conformance run ") and rerun.endswith(f"-k {cid}")
     again = subprocess.run(
         CLI + shlex.split(rerun)[1:], capture_output=True, text=True, cwd=ROOT, timeout=60
