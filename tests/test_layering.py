@@ -13,10 +13,6 @@ CRYPTO = {"cryptography", "gmpy2", "Crypto", "Cryptodome", "hashlib", "hmac", "s
 # Where the fence is crossed on purpose, and why:
 ALLOWED = {
     "reference/parley/primitives": CRYPTO,  # the fence itself
-    # The record MAC (§7.1) keys one stdlib HMAC per session and copies it per record; it is
-    # the data phase's hot path and stays beside the record code until the performance work
-    # moves it behind the fence without a per-record cost.
-    "reference/parley/records.py": {"hashlib", "hmac"},
     # The demo shows a file's SHA-256 to the user: display, not protocol.
     "reference/parley/demo.py": {"hashlib"},
 }

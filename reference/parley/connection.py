@@ -61,10 +61,10 @@ MAX_AFTER_FINAL = 4 + MAX_HANDSHAKE_FRAME  # bytes kept in WAIT_COMMIT (§9.2)
 SID_LEN = 16
 # Whether "send DATA" (Emitter) and "recv DATA" (Receiver) keep STREAMING (§9.2): then
 # the per-record path may skip that row's lookup.  Read from the table, not assumed.
-_DATA_KEEPS_STREAMING = {
-    role: next_state(role, State.STREAMING, event) == (State.STREAMING, None)
-    for role, event in ((Role.EMITTER, "send DATA"), (Role.RECEIVER, "recv DATA"))
-}
+_EMITTER_DATA_STAYS = next_state(Role.EMITTER, State.STREAMING, "send DATA")[0] is State.STREAMING
+_RECEIVER_DATA_STAYS = (
+    next_state(Role.RECEIVER, State.STREAMING, "recv DATA")[0] is State.STREAMING
+)
 
 Trace = Callable[[str, object], None]
 
@@ -434,7 +434,7 @@ class Emitter(_Session):
         view = memoryview(data)
         size = self.config.chunk_size
         for start in range(0, len(view), size):
-            if self.state is not State.STREAMING or not _DATA_KEEPS_STREAMING[Role.EMITTER]:
+            if self.state is not State.STREAMING or not _EMITTER_DATA_STAYS:
                 self._step("send DATA")  # in STREAMING the row is a no-op (§9.2)
             chunk = view[start : start + size]  # read once by the cipher, not kept
             if self._trace_fn is not None:
@@ -595,13 +595,16 @@ class Receiver(_Session):
                 self._on_data(body, fields, events)
                 pos = stop
         except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
-            data = view = body = None
+            data = view = body = fields = None  # no view of the caller's buffer stays
             self._fail(_as_parley_error(exc), events)
         if pos == end:
             return events
+        rest, data = view[pos:], None
+        view = body = fields = None
         try:
-            return events + super().receive_data(view[pos:])
+            return events + super().receive_data(rest)
         except ParleyError as exc:
+            rest = None  # the error's traceback keeps this frame: no view of the caller's buffer
             exc.events = events + exc.events
             raise
 
@@ -620,7 +623,7 @@ class Receiver(_Session):
     def _on_data(self, body: bytes, f: dict, events: list[Event]) -> None:
         """Processing of DATA (§7.3)."""
         plain = records.open_data(self._keys, self._expected_seq, self._offset, f)
-        if self.state is not State.STREAMING or not _DATA_KEEPS_STREAMING[Role.RECEIVER]:
+        if self.state is not State.STREAMING or not _RECEIVER_DATA_STAYS:
             self._step("recv DATA")  # in STREAMING the row is a no-op (§9.2)
         self._expected_seq += 1
         self._offset += len(plain)

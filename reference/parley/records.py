@@ -2,13 +2,13 @@
 
 The per-record work is the hot path of Parley: one AES-256-CTR context, one
 HMAC-SHA-256 and one CBOR head per record, and the ciphertext is copied once,
-into the outgoing frame.
+into the outgoing frame.  Both keyed primitives live behind the fence
+(``primitives.symmetric.AesCtrKey`` and ``RecordMac``), keyed once per session.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import struct
 
 from .errors import RemoteProtocolError
 from .frames import ACK, DATA, FINAL, K_CT, K_MAC, K_SEQ, K_TOTAL, K_TYPE, LENGTH_PREFIX
@@ -16,23 +16,18 @@ from .primitives import symmetric
 
 MAX_CHUNK = 1 << 18  # §10: DATA plaintext
 TAG_LEN = 32  # HMAC-SHA-256, untruncated
-_ZERO8 = bytes(8)
+_CB = struct.Struct(">QQ").pack  # u64 ‖ u64
+_MAC_HEAD = struct.Struct(">BQQQ").pack  # u8 ‖ u64 ‖ u64 ‖ u64
 
 
 def counter_block(seq: int) -> bytes:
     """CB(seq) = u64(seq) ‖ u64(0)  (§7.2)."""
-    return seq.to_bytes(8, "big") + _ZERO8
+    return _CB(seq, 0)
 
 
 def mac_input_head(rtype: int, seq: int, count: int, body_len: int, ad: bytes) -> bytes:
     """MacInput(type, seq, count, body) without its body: u8 ‖ u64 ‖ u64 ‖ u64 ‖ AD  (§7.1)."""
-    return (
-        rtype.to_bytes(1, "big")
-        + seq.to_bytes(8, "big")
-        + count.to_bytes(8, "big")
-        + body_len.to_bytes(8, "big")
-        + ad
-    )
+    return _MAC_HEAD(rtype, seq, count, body_len) + ad
 
 
 class RecordKeys:
@@ -43,26 +38,23 @@ class RecordKeys:
         self.mk_data = mk_data
         self.mk_ack = mk_ack
         self.ad = ad
-        # A keyed HMAC object is copied per record instead of re-keyed.
-        self._data_mac = hmac.new(bytes(mk_data), digestmod=hashlib.sha256)
-        self._ack_mac = hmac.new(bytes(mk_ack), digestmod=hashlib.sha256)
+        # A keyed HMAC context is copied per record instead of re-keyed.
+        self._data_mac = symmetric.RecordMac(bytes(mk_data))
+        self._ack_mac = symmetric.RecordMac(bytes(mk_ack))
         # One AES context for the session; its counter block is reset per record.
         self._ctr = symmetric.AesCtrKey(bytes(k_data))
 
     def tag(self, rtype: int, seq: int, count: int, body: bytes) -> bytes:
-        base = self._ack_mac if rtype == ACK else self._data_mac
-        h = base.copy()
-        h.update(mac_input_head(rtype, seq, count, len(body), self.ad))
-        if body:
-            h.update(body)
-        return h.digest()
+        mac = self._ack_mac if rtype == ACK else self._data_mac
+        return mac.tag(mac_input_head(rtype, seq, count, len(body), self.ad), body)
 
     def verify(self, rtype: int, seq: int, count: int, body: bytes, tag: bytes) -> bool:
-        """Constant-time tag check (§7.3 step 4)."""
-        return hmac.compare_digest(self.tag(rtype, seq, count, body), tag)
+        """Constant-time tag check (§7.3 step 4): ``RecordMac.verify``'s compare_digest."""
+        mac = self._ack_mac if rtype == ACK else self._data_mac
+        return mac.verify(mac_input_head(rtype, seq, count, len(body), self.ad), body, tag)
 
     def encrypt(self, seq: int, data: bytes) -> bytes:
-        return self._ctr.apply(counter_block(seq), data)
+        return self._ctr.apply(_CB(seq, 0), data)
 
     decrypt = encrypt
 
@@ -94,6 +86,11 @@ def _uint(n: int) -> bytes:
     return b"\x1b" + n.to_bytes(8, "big")
 
 
+_DATA_HEAD = bytes([0xA4, K_TYPE, DATA, K_CT])  # map(4), 0: 4, 5: (the bstr follows)
+_TAG_HEAD = bytes([K_MAC, 0x58, TAG_LEN])  # 6: bstr(32)
+_SEQ_KEY = bytes([K_SEQ])  # 7: (the uint follows)
+
+
 def seal_data_parts(keys: RecordKeys, seq: int, offset: int, chunk) -> tuple[bytes, bytes, bytes]:
     """Compose one DATA frame (§7.3) as three pieces whose concatenation is the frame.
 
@@ -102,13 +99,14 @@ def seal_data_parts(keys: RecordKeys, seq: int, offset: int, chunk) -> tuple[byt
     order, §4.2) written directly, so that a scatter-gather write
     (``socket.sendmsg``) sends the ciphertext without copying it again.
     """
-    if not 1 <= len(chunk) <= MAX_CHUNK:
+    size = len(chunk)
+    if not 1 <= size <= MAX_CHUNK:
         raise ValueError("a DATA record carries 1 to 262144 bytes")
-    ct = keys.encrypt(seq, chunk)
-    tag = keys.tag(DATA, seq, offset, ct)
-    head = b"\xa4" + bytes([K_TYPE, DATA, K_CT]) + _bstr_head(len(ct))
-    tail = bytes([K_MAC, 0x58, TAG_LEN]) + tag + bytes([K_SEQ]) + _uint(seq)
-    n = len(head) + len(ct) + len(tail)
+    ct = keys._ctr.apply(_CB(seq, 0), chunk)  # keys.encrypt and keys.tag(DATA, ...), inlined
+    tag = keys._data_mac.tag(mac_input_head(DATA, seq, offset, size, keys.ad), ct)
+    head = _DATA_HEAD + _bstr_head(size)
+    tail = _TAG_HEAD + tag + _SEQ_KEY + _uint(seq)
+    n = len(head) + size + len(tail)
     return n.to_bytes(LENGTH_PREFIX, "big") + head, ct, tail
 
 
@@ -132,9 +130,12 @@ def parse_data_body(body) -> dict[int, object] | None:
     its error.  ``ct`` is returned as a view of ``body`` (no copy).
     """
     n = len(body)
-    if n < 42 or body[0] != 0xA4 or body[1] != K_TYPE or body[2] != DATA or body[3] != K_CT:
+    if n < 42:
         return None
-    ai = body[4]
+    head = bytes(body[:9])  # indexing bytes is cheaper than indexing the view
+    if head[:4] != _DATA_HEAD:
+        return None
+    ai = head[4]
     if 0x41 <= ai <= 0x57:
         length, pos = ai - 0x40, 5
     else:
@@ -142,33 +143,27 @@ def parse_data_body(body) -> dict[int, object] | None:
         if not width:
             return None
         pos = 5 + width
-        length = int.from_bytes(body[5:pos], "big")
+        length = int.from_bytes(head[5:pos], "big")
         if length < smallest:
             return None
     ct_end = pos + length
-    p = ct_end + 3 + TAG_LEN  # the seq key
-    if (
-        p + 2 > n
-        or body[ct_end] != K_MAC
-        or body[ct_end + 1] != 0x58
-        or body[ct_end + 2] != TAG_LEN
-        or body[p] != K_SEQ
-    ):
+    tail = bytes(body[ct_end:])  # 6: tag, 7: seq (37 to 45 bytes when well formed)
+    if len(tail) < 3 + TAG_LEN + 2 or tail[:3] != _TAG_HEAD or tail[3 + TAG_LEN] != K_SEQ:
         return None
-    head = body[p + 1]
-    if head < 24:
-        seq, end = head, p + 2
+    seq_head = tail[4 + TAG_LEN]
+    if seq_head < 24:
+        seq, end = seq_head, 5 + TAG_LEN
     else:
-        width, smallest = _UINT_ARG.get(head, (0, 0))
-        end = p + 2 + width
-        if not width or end > n:
+        width, smallest = _UINT_ARG.get(seq_head, (0, 0))
+        end = 5 + TAG_LEN + width
+        if not width or end > len(tail):
             return None
-        seq = int.from_bytes(body[p + 2 : end], "big")
+        seq = int.from_bytes(tail[5 + TAG_LEN : end], "big")
         if seq < smallest:
             return None
-    if end != n:
+    if end != len(tail):
         return None
-    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: bytes(body[ct_end + 3 : p]), K_SEQ: seq}
+    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: tail[3 : 3 + TAG_LEN], K_SEQ: seq}
 
 
 def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) -> bytes:
