@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib.machinery
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,6 +16,7 @@ def _tool():
     loader = importlib.machinery.SourceFileLoader("mutate_tool", str(ROOT / "tools" / "mutate"))
     spec = importlib.util.spec_from_loader("mutate_tool", loader)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules["mutate_tool"] = mod  # dataclasses look their module up
     loader.exec_module(mod)
     return mod
 
