@@ -37,7 +37,7 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}
 details{border:1px solid #ddd;border-radius:4px;margin:.5em 0;padding:.3em .6em}
 details>summary{cursor:pointer;font-weight:600}
 .first{background:#fbe3e1;font-weight:700}.other{background:#fff4d6}
-.dir{white-space:nowrap}.muted{color:#666}
+.dir{white-space:nowrap}.muted{color:#666}td.mono{word-break:break-all}
 """
 
 # Nothing may be fetched: no network, no external asset (the page is one file).
