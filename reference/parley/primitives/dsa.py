@@ -34,9 +34,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-import gmpy2
-
 from . import rfc6979
+from ._gmp import gmpy2  # imported at first use: suite 2 never loads GMP
 from .symmetric import hash_
 
 #: Sizes of suite 1 (§3.3): L = bits of p, N = bits of q.
