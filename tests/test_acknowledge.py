@@ -66,9 +66,7 @@ REFUSALS = ["LIMIT_EXCEEDED", "LENGTH_MISMATCH", "SCHEMA_VIOLATION", "INTERNAL_E
 
 @pytest.mark.parametrize("error", REFUSALS)
 @pytest.mark.parametrize("suite", SUITES)
-def test_a_refusal_after_the_whole_flight_in_one_call_reaches_the_emitter(
-    keypairs, suite, error
-):
+def test_a_refusal_after_the_whole_flight_in_one_call_reaches_the_emitter(keypairs, suite, error):
     e, r, events = _complete_flight(keypairs, suite, SPLITS["one call"])
     assert isinstance(events[-1], EndOfStream)
     with pytest.raises(ParleyError) as info:

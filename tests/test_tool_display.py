@@ -32,8 +32,13 @@ def test_names_and_types_are_shown_escaped(tmp_path):
     src.write_bytes(b"payload")
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", f"{inbox}{os.sep}", once=False)
     sent = send(
-        receiver.port, *key_args("ec", "alice", "bob"), "--name", HOSTILE,
-        "--type", "text/\x1b[31mred\u202e", str(src),
+        receiver.port,
+        *key_args("ec", "alice", "bob"),
+        "--name",
+        HOSTILE,
+        "--type",
+        "text/\x1b[31mred\u202e",
+        str(src),
     )
     got = receiver.stop()
     assert sent.code == 0 and got.code == 0, (sent.stderr, got.stderr)
@@ -53,7 +58,9 @@ def test_json_summaries_carry_no_raw_control_characters(tmp_path):
     src = tmp_path / "m.bin"
     src.write_bytes(b"payload")
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out), "--json")
-    sent = send(receiver.port, *key_args("ec", "alice", "bob"), "--json", "--name", HOSTILE, str(src))
+    sent = send(
+        receiver.port, *key_args("ec", "alice", "bob"), "--json", "--name", HOSTILE, str(src)
+    )
     got = receiver.wait()
     for text in (sent.stdout, got.stdout):
         assert text.isascii() and json.loads(text)["name"] == HOSTILE

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -69,7 +68,9 @@ def test_an_unencrypted_private_key_works_with_a_loud_warning(tmp_path):
     src.write_bytes(b"hello")
     out = tmp_path / "got.bin"
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out))
-    sent = send(receiver.port, "--key", str(plain), "--peer", keypair("ec", "bob")[1], "-q", str(src))
+    sent = send(
+        receiver.port, "--key", str(plain), "--peer", keypair("ec", "bob")[1], "-q", str(src)
+    )
     assert receiver.wait().code == 0 and sent.code == 0
     assert "WARNING" in sent.stderr and "NOT encrypted" in sent.stderr, sent.stderr  # even with -q
     assert out.read_bytes() == b"hello"
@@ -90,7 +91,11 @@ def _compressed_spki_pem(pub_path: str) -> str:
     der = b"\x30" + bytes([len(body)]) + body
     import base64
 
-    return "-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(der).decode() + "\n-----END PUBLIC KEY-----\n"
+    return (
+        "-----BEGIN PUBLIC KEY-----\n"
+        + base64.b64encode(der).decode()
+        + "\n-----END PUBLIC KEY-----\n"
+    )
 
 
 def test_a_compressed_point_file_has_the_canonical_identity(tmp_path):
@@ -104,9 +109,21 @@ def test_a_compressed_point_file_has_the_canonical_identity(tmp_path):
     assert first == second == spki_fingerprint(alice_pub)  # the canonical file's SHA-256
     if openssl:  # OpenSSL's own re-encoding of the compressed file is the canonical one
         der = subprocess.run(
-            [openssl, "pkey", "-pubin", "-in", str(compressed), "-pubout", "-outform", "DER",
-             "-ec_conv_form", "uncompressed"],
-            capture_output=True, check=True, timeout=60,
+            [
+                openssl,
+                "pkey",
+                "-pubin",
+                "-in",
+                str(compressed),
+                "-pubout",
+                "-outform",
+                "DER",
+                "-ec_conv_form",
+                "uncompressed",
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
         ).stdout
         import hashlib
 

@@ -109,17 +109,44 @@ def _local_cases(tmp_path):
     send_keys = key_args("ec", "alice", "bob")
     recv_keys = key_args("ec", "bob", "alice")
     return busy, [
-        ("connection refused", ["send", "--connect", f"127.0.0.1:{_free_port()}", *send_keys,
-                                str(src)], 4, "connection refused"),
-        ("unknown host", ["send", "--connect", "no-such-host.invalid:4433", *send_keys, str(src)],
-         4, "cannot resolve no-such-host.invalid"),
-        ("address in use", ["receive", "--once", "--listen",
-                            f"127.0.0.1:{busy.getsockname()[1]}", *recv_keys, "--out",
-                            str(tmp_path / "o")], 4, "cannot listen on 127.0.0.1"),
-        ("missing input", ["send", "--connect", "127.0.0.1:9", *send_keys,
-                           str(tmp_path / "missing")], 3, "cannot open"),
-        ("input is a folder", ["send", "--connect", "127.0.0.1:9", *send_keys, str(tmp_path)],
-         3, "is a directory"),
+        (
+            "connection refused",
+            ["send", "--connect", f"127.0.0.1:{_free_port()}", *send_keys, str(src)],
+            4,
+            "connection refused",
+        ),
+        (
+            "unknown host",
+            ["send", "--connect", "no-such-host.invalid:4433", *send_keys, str(src)],
+            4,
+            "cannot resolve no-such-host.invalid",
+        ),
+        (
+            "address in use",
+            [
+                "receive",
+                "--once",
+                "--listen",
+                f"127.0.0.1:{busy.getsockname()[1]}",
+                *recv_keys,
+                "--out",
+                str(tmp_path / "o"),
+            ],
+            4,
+            "cannot listen on 127.0.0.1",
+        ),
+        (
+            "missing input",
+            ["send", "--connect", "127.0.0.1:9", *send_keys, str(tmp_path / "missing")],
+            3,
+            "cannot open",
+        ),
+        (
+            "input is a folder",
+            ["send", "--connect", "127.0.0.1:9", *send_keys, str(tmp_path)],
+            3,
+            "is a directory",
+        ),
     ]
 
 
@@ -138,8 +165,15 @@ def test_local_failures_have_their_own_messages_and_exit_statuses(tmp_path):
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e300", "86401", "-1", "ten"])
 @pytest.mark.parametrize("flag", ["--idle-timeout", "--handshake-timeout", "--connect-timeout"])
 def test_timeouts_that_are_not_finite_or_absurd_are_refused(flag, value):
-    run = parley("send", "--connect", "127.0.0.1:9", *key_args("ec", "alice", "bob"),
-                 f"{flag}={value}", "m.txt", timeout=60)
+    run = parley(
+        "send",
+        "--connect",
+        "127.0.0.1:9",
+        *key_args("ec", "alice", "bob"),
+        f"{flag}={value}",
+        "m.txt",
+        timeout=60,
+    )
     err = run.stderr.decode()
     assert run.returncode == 2, err
     assert flag in err and "Traceback" not in err, err
@@ -150,9 +184,22 @@ def test_a_senders_ctrl_c_is_the_end_of_the_stream_at_the_receiver(tmp_path):
     inbox.mkdir()
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", f"{inbox}{os.sep}")
     sender = spawn(
-        [sys.executable, "-m", "parley.cli", "send", "--connect", f"127.0.0.1:{receiver.port}",
-         *key_args("ec", "alice", "bob"), "--name", "stream.bin", "--chunk-size", "1024", "-"],
-        env(), stdin=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "parley.cli",
+            "send",
+            "--connect",
+            f"127.0.0.1:{receiver.port}",
+            *key_args("ec", "alice", "bob"),
+            "--name",
+            "stream.bin",
+            "--chunk-size",
+            "1024",
+            "-",
+        ],
+        env(),
+        stdin=subprocess.PIPE,
     )
     sender.stdin.write(os.urandom(4096))
     sender.stdin.flush()
@@ -204,13 +251,28 @@ def _cbor_header(**fields) -> bytes:
 
 # (label, receiver's extra arguments, header, message, the code the sender must see)
 REFUSALS = [
-    ("larger than --max-size", ["--max-size", "10"], _cbor_header(name="r.bin", size=50),
-     b"x" * 50, "LIMIT_EXCEEDED"),
-    ("size that contradicts the header", [], _cbor_header(name="r.bin", size=7), b"x" * 50,
-     "LENGTH_MISMATCH"),
+    (
+        "larger than --max-size",
+        ["--max-size", "10"],
+        _cbor_header(name="r.bin", size=50),
+        b"x" * 50,
+        "LIMIT_EXCEEDED",
+    ),
+    (
+        "size that contradicts the header",
+        [],
+        _cbor_header(name="r.bin", size=7),
+        b"x" * 50,
+        "LENGTH_MISMATCH",
+    ),
     ("header that is not a map", [], b"\x01", b"x" * 50, "SCHEMA_VIOLATION"),
-    ("name that exists (no --force)", [], _cbor_header(name="taken.bin"), b"x" * 50,
-     "INTERNAL_ERROR"),
+    (
+        "name that exists (no --force)",
+        [],
+        _cbor_header(name="taken.bin"),
+        b"x" * 50,
+        "INTERNAL_ERROR",
+    ),
 ]
 
 
@@ -226,4 +288,6 @@ def test_a_refusal_reaches_the_sender_even_when_the_whole_flight_arrives_at_once
     got = receiver.wait()
     assert told == code, (told, got.stderr)  # never an ACK, never a bare TRUNCATED
     assert got.code != 0
-    assert sorted(os.listdir(inbox)) == ["taken.bin"] and (inbox / "taken.bin").read_bytes() == b"old"
+    assert (
+        sorted(os.listdir(inbox)) == ["taken.bin"] and (inbox / "taken.bin").read_bytes() == b"old"
+    )

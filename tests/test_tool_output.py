@@ -66,8 +66,14 @@ def test_out_file_that_is_not_regular_is_refused_at_start(kind, tmp_path):
     path = tmp_path / "out"
     unchanged = _special(kind, path, tmp_path)
     run = parley(
-        "receive", "--once", "--listen", "127.0.0.1:0", *key_args("ec", "bob", "alice"),
-        "--out", str(path), timeout=60,
+        "receive",
+        "--once",
+        "--listen",
+        "127.0.0.1:0",
+        *key_args("ec", "bob", "alice"),
+        "--out",
+        str(path),
+        timeout=60,
     )
     assert run.returncode == 3, run.stderr
     err = run.stderr.decode()
@@ -155,15 +161,29 @@ def test_max_size_refuses_an_announced_size_and_a_stream(tmp_path):
     got = receiver.wait()
     assert got.code == 1 and "LIMIT_EXCEEDED (15, §10)" in got.lines[0], got.lines
     assert "--max-size" in got.lines[0]
-    assert sent.code == 1 and "the receiver aborted with LIMIT_EXCEEDED" in sent.lines[0], sent.lines
+    assert sent.code == 1 and "the receiver aborted with LIMIT_EXCEEDED" in sent.lines[0], (
+        sent.lines
+    )
     # Standard input: no size announced; refused once the bytes pass the cap.
     receiver = Receiver(*key_args("ec", "bob", "alice"), "--out", str(out), "--max-size", "2K")
     with open(src, "rb") as stdin:
         run = subprocess.run(
-            [sys.executable, "-m", "parley.cli", "send", "--connect",
-             f"127.0.0.1:{receiver.port}", *key_args("ec", "alice", "bob"),
-             "--chunk-size", "1024", "-"],
-            stdin=stdin, env=env(), capture_output=True, timeout=120,
+            [
+                sys.executable,
+                "-m",
+                "parley.cli",
+                "send",
+                "--connect",
+                f"127.0.0.1:{receiver.port}",
+                *key_args("ec", "alice", "bob"),
+                "--chunk-size",
+                "1024",
+                "-",
+            ],
+            stdin=stdin,
+            env=env(),
+            capture_output=True,
+            timeout=120,
         )
     got = receiver.wait()
     assert got.code == 1 and "LIMIT_EXCEEDED (15, §10)" in got.lines[0], got.lines

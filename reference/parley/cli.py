@@ -439,7 +439,9 @@ def cmd_keygen(args) -> int:
             args.suite, args.out, secret, force=args.force
         )
     except FileExistsError as exc:
-        raise LocalFailure("EXISTS", f"{exc.args[0]} exists; not overwritten (give --force)") from None
+        raise LocalFailure(
+            "EXISTS", f"{exc.args[0]} exists; not overwritten (give --force)"
+        ) from None
     except OSError as exc:
         raise LocalFailure("OUTPUT", f"cannot write {exc.filename}: {exc.strerror}") from None
     print(
@@ -543,7 +545,7 @@ def _report_received(args, summary: Summary, prefix: str = "parley: ") -> None:
         _emit_json(stream, _summary_json(summary))
     elif not args.quiet:
         what = quoted(summary.name) if summary.name else "a message"
-        where = "standard output" if summary.path == "-" else quoted(summary.path)
+        where = "standard output" if summary.path == "-" else quoted(summary.path or "")
         print(
             f"{prefix}received {what} ({summary.bytes} bytes) from {summary.peer_fingerprint} "
             f"at {summary.peer_address} in {summary.seconds:.2f} s ({_rate(summary)}); "

@@ -8,7 +8,7 @@ bidirectional override (U+202E) makes ``txt.exe`` read as ``exe.txt``.
 
 * C0 and C1 controls and DEL (categories Cc): ``\\n``, ``\\t``, ``\\x1b``, ``\\x9b``;
 * format characters (Cf), among them the bidirectional embeddings,
-  overrides and isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E,
+  overrides and isolates U+202A to U+202E and U+2066 to U+2069, the marks U+200E,
   U+200F, U+061C, zero-width characters and U+FEFF: ``\\u202e``;
 * line and paragraph separators (Zl, Zp), lone surrogates (Cs: undecodable
   bytes of a file name), private-use and unassigned code points (Co, Cn);

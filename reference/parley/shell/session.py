@@ -30,10 +30,10 @@ from ..errors import ParleyError
 from ..events import Acknowledged, Data, EndOfStream, HandshakeComplete
 from ..state import State
 from . import header as app_header
+from .failures import LocalFailure
 from .pipeline import Worker
 from .progress import Progress
 from .sink import FileSink, StdoutSink
-from .failures import LocalFailure
 from .transport import Connection, Deadline, Listener, TransportClosed, connect, timeout_error
 
 DEFAULT_CHUNK = 1 << 18  # the spec's largest DATA record (§7.1, §10)
@@ -328,7 +328,7 @@ class _Clock:
         if self.data_started is None:
             self.data_started = now
         idle = self.timeouts.idle
-        idle_error = timeout_error("waiting for data", idle) if idle is not None else None
+        idle_error = timeout_error("waiting for data", idle)
         rate = self.limits.min_rate
         if rate:
             due = self.data_started + self.limits.rate_grace + self.wire_bytes / rate

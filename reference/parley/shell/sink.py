@@ -20,7 +20,6 @@ import tempfile
 
 from .failures import LocalFailure
 
-
 PART_SUFFIX = ".parley-part"
 NAME_MAX = 255  # bytes in one file name (ext4, XFS, btrfs, APFS)
 # ".NAME." + mkstemp's 8 random characters + ".parley-part" must fit in NAME_MAX.

@@ -3,8 +3,9 @@
 The core reads no clock (§13.2): this module bounds every blocking socket
 call with a timeout, and reports expiry as the registry's ``TIMEOUT`` (68).
 A failure before a session exists (refused, unknown host, address in use)
-is a ``LocalFailure`` with its own exit status (docs/tool.md); once a session exists, the caller turns the end of the stream into
-the core's ``receive_eof()`` (``TRUNCATED``, §7.5).
+is a ``LocalFailure`` with its own exit status (docs/tool.md); once a
+session exists, the caller turns the end of the stream into the core's
+``receive_eof()`` (``TRUNCATED``, §7.5).
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def connect(host: str, port: int, timeout: float | None) -> Connection:
             f"cannot connect to {host}:{port}: connection refused (is a receiver listening?)",
         ) from None
     except OSError as exc:
-        raise LocalFailure("NETWORK", f"cannot connect to {host}:{port}: {_describe(exc)}") from None
+        raise LocalFailure(
+            "NETWORK", f"cannot connect to {host}:{port}: {_describe(exc)}"
+        ) from None
     _tune(sock)
     return Connection(sock, f"{host}:{port}")
 
@@ -118,7 +121,9 @@ class Listener:
             self.sock.bind(addr)
             self.sock.listen(backlog)
         except socket.gaierror as exc:
-            raise LocalFailure("UNKNOWN_HOST", f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise LocalFailure(
+                "UNKNOWN_HOST", f"cannot listen on {host}:{port}: {exc.strerror}"
+            ) from None
         except OSError as exc:
             kind = "ADDRESS_IN_USE" if exc.errno == errno.EADDRINUSE else "NETWORK"
             raise LocalFailure(kind, f"cannot listen on {host}:{port}: {_describe(exc)}") from None
