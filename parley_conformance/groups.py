@@ -254,7 +254,9 @@ def render_group(g: Group, *, width: int = 100, verbose: bool = False) -> str:
     fill = w - len(head) - 4
     out = _wrap("══ " + head + (" " + "═" * fill if fill >= 2 else ""), w, "   ")
     r = g.first
-    out.append(f"  first case in full: {term(r.id)}")
+    line = f"  first case in full: {term(r.id)}"
+    # An id is never cut (it is copied into -k): too long, it goes on a line of its own.
+    out += [line] if len(line) <= w else ["  first case in full:", "    " + term(r.id)]
     for line in case_lines(r, full=True):
         for piece in term_lines(line) or [""]:
             out += _wrap("    " + piece, w, "  ")
@@ -291,4 +293,5 @@ def console_report(
         f"group{'s' if len(groups) != 1 else ''} by cause (rule or section, expectation, "
         "observation)"
     )
+    intro = "\n".join(_wrap(intro, max(40, width)))
     return "\n\n".join([intro] + [render_group(g, width=width, verbose=verbose) for g in groups])

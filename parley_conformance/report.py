@@ -13,6 +13,7 @@ import json
 import re
 import socket
 import sys
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -210,6 +211,7 @@ def text_report(
     )
     if warned and not bad:
         verdict += f" with {len(warned)} warning{'s' if len(warned) != 1 else ''}"
+    head = "\n".join(textwrap.wrap(head, width or safe.width(), subsequent_indent="  ") or [head])
     tail = "\n".join([head, "", summary_table(run), "", verdict])
     return "\n\n".join(parts + [tail])
 

@@ -322,3 +322,13 @@ def test_an_unwritable_report_is_an_error_not_a_traceback(tmp_path):
     )
     assert p.returncode == 2
     assert "Traceback" not in p.stderr and "cannot write" in p.stderr
+
+
+def test_the_report_fits_a_narrow_terminal():
+    from parley_conformance import report
+    from parley_conformance.runner import Run
+
+    run = Run(_results(30), [None], 1.0)
+    text = report.text_report(run, width=50)
+    assert "failing cases in 1 group" in text.replace("\n", " ")
+    assert all(len(x) <= 50 for x in text.splitlines() if "rerun" not in x)
