@@ -111,8 +111,13 @@ class Server:
             else:
                 over = False
                 self._per_source[conn.host] = self._per_source.get(conn.host, 0) + 1
+                # A daemon: a session still stuck after the stop's grace cannot keep
+                # the process alive.
                 thread = threading.Thread(
-                    target=self._run, args=(conn, number), name=f"parley-session-{number}"
+                    target=self._run,
+                    args=(conn, number),
+                    name=f"parley-session-{number}",
+                    daemon=True,
                 )
                 self._active[number] = (thread, conn)
                 self.peak = max(self.peak, len(self._active))

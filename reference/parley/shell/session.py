@@ -232,7 +232,9 @@ def send(
         try:
             handshake = Deadline(timeouts.handshake, "the handshake")
             emitter.start()
-            conn.send(emitter.data_to_send(), handshake.remaining(), handshake.what)
+            conn.send(
+                emitter.data_to_send(), handshake.remaining(), handshake.what, handshake.expired()
+            )
             _read_until(emitter, conn, HandshakeComplete, handshake, scratch)
             conn.send(emitter.data_to_send(), timeouts.idle, "sending E_AUTH")
             _stream(
@@ -474,9 +476,12 @@ def receive_on(
                     "does not know that the file arrived"
                 )
     except (ParleyError, TransportClosed, LocalFailure) as exc:
+        _discard(writer, sink, committed)
+        if conn.interrupted:  # our stop broke the connection, not the sender
+            conn.close()
+            raise Interrupted from None
         if isinstance(exc, TransportClosed):
             exc = ParleyError("TRUNCATED", f"the sender closed the connection ({exc})")
-        _discard(writer, sink, committed)
         if isinstance(exc, LocalFailure):
             # A refusal of ours: the sender learns it from INTERNAL_ERROR (§11).
             _give_up(receiver, conn, ParleyError("INTERNAL_ERROR", exc.detail), linger=True)

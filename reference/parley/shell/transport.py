@@ -164,15 +164,17 @@ class Connection:
             self.sock.settimeout(seconds)
             self._timeout = seconds
 
-    def send(self, data, timeout: float | None, what: str) -> None:
-        """Write all of ``data``; TIMEOUT if the peer does not take it in time."""
+    def send(
+        self, data, timeout: float | None, what: str, expired: ParleyError | None = None
+    ) -> None:
+        """Write all of ``data``; TIMEOUT (``expired`` if given) if the peer does not take it."""
         if not data:
             return
         self._set_timeout(timeout)
         try:
             self.sock.sendall(data)
         except TimeoutError:
-            raise timeout_error(what, timeout) from None
+            raise (expired or timeout_error(what, timeout)) from None
         except OSError as exc:
             raise TransportClosed(_describe(exc)) from None
 
@@ -220,14 +222,14 @@ class Connection:
             raise ParleyError("INTERNAL_ERROR", f"receive failed: {_describe(exc)}") from None
 
     def interrupt(self) -> None:
-        """From another thread: make a blocked or later read return the end of the stream.
+        """From another thread: end the connection under a blocked or later read or write.
 
-        ``shutdown(SHUT_RD)`` wakes a ``recv`` blocked in another thread (Linux);
-        ``interrupted`` tells the reader that it was us, not the peer.
+        ``shutdown`` wakes a ``recv`` or ``send`` blocked in another thread
+        (Linux); ``interrupted`` tells the session that it was us, not the peer.
         """
         self.interrupted = True
         try:
-            self.sock.shutdown(socket.SHUT_RD)
+            self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
 
