@@ -13,6 +13,7 @@ attached to the exception as ``.events``.
 
 from __future__ import annotations
 
+import struct
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,9 +63,9 @@ SID_LEN = 16
 # Whether "send DATA" (Emitter) and "recv DATA" (Receiver) keep STREAMING (§9.2): then
 # the per-record path may skip that row's lookup.  Read from the table, not assumed.
 _EMITTER_DATA_STAYS = next_state(Role.EMITTER, State.STREAMING, "send DATA")[0] is State.STREAMING
-_RECEIVER_DATA_STAYS = (
-    next_state(Role.RECEIVER, State.STREAMING, "recv DATA")[0] is State.STREAMING
-)
+_RECEIVER_DATA_STAYS = next_state(Role.RECEIVER, State.STREAMING, "recv DATA")[0] is State.STREAMING
+
+_U32 = struct.Struct(">I").unpack_from  # a frame's length prefix (§4.1)
 
 Trace = Callable[[str, object], None]
 
@@ -585,14 +586,20 @@ class Receiver(_Session):
         pos = 0
         try:
             while end - pos > frames.LENGTH_PREFIX:
-                stop = pos + frames.LENGTH_PREFIX + int.from_bytes(view[pos : pos + 4], "big")
+                stop = pos + frames.LENGTH_PREFIX + _U32(view, pos)[0]
                 if stop > end or stop - pos > frames.LENGTH_PREFIX + MAX_RECORD_FRAME:
                     break  # partial, or FRAME_TOO_LARGE: the general way says so
                 body = view[pos + frames.LENGTH_PREFIX : stop]
                 fields = records.parse_data_body(body)  # None for an empty or non-DATA body
                 if fields is None:
                     break
-                self._on_data(body, fields, events)
+                if not _RECEIVER_DATA_STAYS:
+                    self._on_data(body, fields, events)
+                else:  # _on_data, inlined (per record)
+                    plain = records.open_data(self._keys, self._expected_seq, self._offset, fields)
+                    self._expected_seq += 1
+                    self._offset += len(plain)
+                    events.append(Data(plain))
                 pos = stop
         except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
             data = view = body = fields = None  # no view of the caller's buffer stays

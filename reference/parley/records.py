@@ -115,6 +115,8 @@ def seal_data(keys: RecordKeys, seq: int, offset: int, chunk) -> bytes:
     return b"".join(seal_data_parts(keys, seq, offset, chunk))
 
 
+_MAP_HEAD = struct.Struct(">IB").unpack_from  # the first four bytes, then the bstr head
+_TAIL = struct.Struct(f">BBB{TAG_LEN}sBB").unpack_from  # 6, 0x58, 32, the tag, 7, uint head
 _BSTR_ARG = {0x58: (1, 24), 0x59: (2, 0x100), 0x5A: (4, 0x10000)}
 _UINT_ARG = {0x18: (1, 24), 0x19: (2, 0x100), 0x1A: (4, 0x10000), 0x1B: (8, 0x100000000)}
 
@@ -132,10 +134,9 @@ def parse_data_body(body) -> dict[int, object] | None:
     n = len(body)
     if n < 42:
         return None
-    head = bytes(body[:9])  # indexing bytes is cheaper than indexing the view
-    if head[:4] != _DATA_HEAD:
+    fixed, ai = _MAP_HEAD(body)
+    if fixed != 0xA4000405:  # map(4), 0: 4 (DATA), 5: ...
         return None
-    ai = head[4]
     if 0x41 <= ai <= 0x57:
         length, pos = ai - 0x40, 5
     else:
@@ -143,27 +144,29 @@ def parse_data_body(body) -> dict[int, object] | None:
         if not width:
             return None
         pos = 5 + width
-        length = int.from_bytes(head[5:pos], "big")
+        length = int.from_bytes(body[5:pos], "big")
         if length < smallest:
             return None
     ct_end = pos + length
-    tail = bytes(body[ct_end:])  # 6: tag, 7: seq (37 to 45 bytes when well formed)
-    if len(tail) < 3 + TAG_LEN + 2 or tail[:3] != _TAG_HEAD or tail[3 + TAG_LEN] != K_SEQ:
+    if n - ct_end < 3 + TAG_LEN + 2:
         return None
-    seq_head = tail[4 + TAG_LEN]
-    if seq_head < 24:
-        seq, end = seq_head, 5 + TAG_LEN
+    key6, ai6, len6, value6, key7, head7 = _TAIL(body, ct_end)  # 6: bstr(32), 7: uint
+    if key6 != K_MAC or ai6 != 0x58 or len6 != TAG_LEN or key7 != K_SEQ:
+        return None
+    end = ct_end + 5 + TAG_LEN
+    if head7 < 24:
+        seq = head7
     else:
-        width, smallest = _UINT_ARG.get(seq_head, (0, 0))
-        end = 5 + TAG_LEN + width
-        if not width or end > len(tail):
+        width, smallest = _UINT_ARG.get(head7, (0, 0))
+        if not width or end + width > n:
             return None
-        seq = int.from_bytes(tail[5 + TAG_LEN : end], "big")
+        seq = int.from_bytes(body[end : end + width], "big")
+        end += width
         if seq < smallest:
             return None
-    if end != len(tail):
+    if end != n:
         return None
-    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: tail[3 : 3 + TAG_LEN], K_SEQ: seq}
+    return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: value6, K_SEQ: seq}
 
 
 def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) -> bytes:
@@ -179,7 +182,7 @@ def open_data(keys: RecordKeys, expected_seq: int, offset: int, fields: dict) ->
         raise RemoteProtocolError("RECORD_OUT_OF_ORDER", f"DATA seq {seq}, expected {expected_seq}")
     if not keys.verify(DATA, seq, offset, ct, tag):
         raise RemoteProtocolError("BAD_RECORD_MAC", f"DATA record {seq} tag does not verify")
-    return keys.decrypt(seq, ct)
+    return keys._ctr.apply(_CB(seq, 0), ct)  # keys.decrypt, inlined
 
 
 def final_fields(keys: RecordKeys, seq: int, total: int) -> dict[int, object]:
