@@ -24,7 +24,7 @@ from collections.abc import Callable
 from parley import cbor
 
 from .. import peer as P
-from .live import CHUNK, Flight, Reject, Scenario
+from .live import CHUNK, Complete, Flight, Reject, Scenario
 
 R, E = "receiver", "emitter"
 DE, ND, SV, UM = "DECODE_ERROR", "NON_DETERMINISTIC_CBOR", "SCHEMA_VIOLATION", "UNEXPECTED_MESSAGE"
@@ -526,6 +526,47 @@ def size_scenarios() -> list[Scenario]:
     return out
 
 
+# -- record sizes and sequence numbers at the CBOR head boundaries (found by tools/mutate) -----
+# A record's ct length and its seq are CBOR heads of 1, 2, 3 or 5 bytes (§4.2); an encoder or a
+# Receiver's DATA fast path that gets a boundary wrong (23/24, 255/256, 65535/65536 bytes; seq
+# 23/24, 255/256) only shows with such sizes.
+HEAD_SIZES = [23, 24, 255, 256, 65535, 65536]
+
+
+def boundary_scenarios() -> list[Scenario]:
+    out = []
+    for role in (R, E):
+        for size in HEAD_SIZES:
+            out.append(
+                Scenario(
+                    f"records-of-{size}-bytes",
+                    role,
+                    "§7.3",
+                    f"two records of {size} bytes and one of 1 (ct length heads, §4.2)",
+                    Complete(),
+                    message=bytes((i * 7 + 3) & 0xFF for i in range(2 * size + 1)),
+                    chunk=size,
+                    suites=(2,),
+                    rules=("R-4.2-7", "R-4.2-11", "R-7.3-7"),
+                )
+            )
+        out.append(
+            Scenario(
+                "300-one-byte-records",
+                role,
+                "§7.3",
+                "300 records of 1 byte: seq crosses 23/24 and 255/256 (seq heads, §4.2)",
+                Complete(),
+                message=bytes((i * 5 + 1) & 0xFF for i in range(300)),
+                chunk=1,
+                suites=(1,),
+                shapes=("whole-flights",),
+                rules=("R-4.2-7", "R-4.2-11", "R-7.3-3", "R-7.3-7"),
+            )
+        )
+    return out
+
+
 def segmentation_scenarios() -> list[Scenario]:
     """§4.1 [R-4.1-4]: a frame in the same call as R_HELLO meets STREAMING (finding 13)."""
     forged_ack = cbor.encode({0: 6, 6: bytes(32), 8: 0})
@@ -553,5 +594,6 @@ def scenarios() -> list[Scenario]:
         + pair_scenarios()
         + limit_scenarios()
         + size_scenarios()
+        + boundary_scenarios()
         + segmentation_scenarios()
     )
