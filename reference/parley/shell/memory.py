@@ -12,8 +12,6 @@ only a few records alive at a time, and the heap never grows beyond them.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import resource
 import sys
 
@@ -25,9 +23,12 @@ def tune_allocator() -> bool:
     """Keep freed record buffers in the heap (glibc only; a no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes  # here: only this call needs it (start-up time, docs/bench.md)
+
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols, libc's among them: no ctypes.util.find_library,
+        # which runs ldconfig in a child process (several ms per start).
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False  # not glibc (musl has no mallopt)
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
