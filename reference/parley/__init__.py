@@ -6,6 +6,7 @@ adapter) own sockets, files, clocks and the random source.
 """
 
 from .connection import Emitter, Receiver, SessionConfig
+
 # FixedEntropy and SeededEntropy (parley.entropy) are for tests and vectors only: they
 # are not exported here, so that no application picks them up by accident (§3.5).
 from .entropy import SystemEntropy
