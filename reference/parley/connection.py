@@ -498,6 +498,8 @@ class Receiver(_Session):
         self._check_alive()
         try:
             self._step("send ACK")
+            if self._final is None:  # pragma: no cover - WAIT_COMMIT is entered only at FINAL
+                raise LocalProtocolError("no FINAL to acknowledge")
             seq, total, tag = self._final
             self._send(ACK, records.ack_fields(self._keys, seq, total, tag))
             self._wipe_all()
