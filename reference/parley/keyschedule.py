@@ -50,12 +50,31 @@ _SIG_HEAD = {
 }
 
 
+def _bstr_item(b: bytes) -> bytes:
+    """cbor.encode(b) for a byte string (the shortest head, RFC 8949 §4.2.1)."""
+    n = len(b)
+    if n < 24:
+        return bytes((0x40 | n,)) + b
+    if n < 0x100:
+        return bytes((0x58, n)) + b
+    return cbor.encode(b)
+
+
+def _uint_item(n: int) -> bytes:
+    """cbor.encode(n) for a small unsigned integer."""
+    if 0 <= n < 24:
+        return bytes((n,))
+    if 0 <= n < 0x100:
+        return bytes((0x18, n))
+    return cbor.encode(n)
+
+
 def kdf_info(label: str, context: bytes, length: int) -> bytes:
     """info = cbor(["Parley v1", label, context, L])  (§6)."""
     head = _INFO_HEAD.get(label)
     if head is None:
         head = _INFO_HEAD[label] = b"\x84" + cbor.encode(PROTOCOL_LABEL) + cbor.encode(label)
-    return head + cbor.encode(bytes(context)) + cbor.encode(length)
+    return head + _bstr_item(bytes(context)) + _uint_item(length)
 
 
 def derive(suite: Suite, prk: bytearray, name: str, context: bytes) -> bytearray:
@@ -74,10 +93,10 @@ def sig_input(role: str, suite: Suite, id_e: bytes, id_r: bytes, th: bytes) -> b
     return b"".join(
         (
             _SIG_HEAD[role],
-            cbor.encode(suite.number),
-            cbor.encode(bytes(id_e)),
-            cbor.encode(bytes(id_r)),
-            cbor.encode(bytes(th)),
+            _uint_item(suite.number),
+            _bstr_item(bytes(id_e)),
+            _bstr_item(bytes(id_r)),
+            _bstr_item(bytes(th)),
         )
     )
 
