@@ -117,8 +117,19 @@ def seal_data(keys: RecordKeys, seq: int, offset: int, chunk) -> bytes:
 
 _MAP_HEAD = struct.Struct(">IB").unpack_from  # the first four bytes, then the bstr head
 _TAIL = struct.Struct(f">BBB{TAG_LEN}sBB").unpack_from  # 6, 0x58, 32, the tag, 7, uint head
-_BSTR_ARG = {0x58: (1, 24), 0x59: (2, 0x100), 0x5A: (4, 0x10000)}
-_UINT_ARG = {0x18: (1, 24), 0x19: (2, 0x100), 0x1A: (4, 0x10000), 0x1B: (8, 0x100000000)}
+# A head byte with a 1-, 2-, 4- or 8-byte argument: (the struct that reads it, where the
+# bstr starts / the width, the least value in shortest form, RFC 8949 §4.2.1).
+_BSTR_STRUCT = {
+    0x58: (struct.Struct(">B").unpack_from, 6, 24),
+    0x59: (struct.Struct(">H").unpack_from, 7, 0x100),
+    0x5A: (struct.Struct(">I").unpack_from, 9, 0x10000),
+}
+_UINT_STRUCT = {
+    0x18: (struct.Struct(">B").unpack_from, 1, 24),
+    0x19: (struct.Struct(">H").unpack_from, 2, 0x100),
+    0x1A: (struct.Struct(">I").unpack_from, 4, 0x10000),
+    0x1B: (struct.Struct(">Q").unpack_from, 8, 0x100000000),
+}
 
 
 def parse_data_body(body) -> dict[int, object] | None:
@@ -140,11 +151,11 @@ def parse_data_body(body) -> dict[int, object] | None:
     if 0x41 <= ai <= 0x57:
         length, pos = ai - 0x40, 5
     else:
-        width, smallest = _BSTR_ARG.get(ai, (0, 0))
-        if not width:
+        arg = _BSTR_STRUCT.get(ai)
+        if arg is None:
             return None
-        pos = 5 + width
-        length = int.from_bytes(body[5:pos], "big")
+        unpack, pos, smallest = arg
+        (length,) = unpack(body, 5)
         if length < smallest:
             return None
     ct_end = pos + length
@@ -157,10 +168,11 @@ def parse_data_body(body) -> dict[int, object] | None:
     if head7 < 24:
         seq = head7
     else:
-        width, smallest = _UINT_ARG.get(head7, (0, 0))
-        if not width or end + width > n:
+        arg = _UINT_STRUCT.get(head7)
+        if arg is None or end + arg[1] != n:
             return None
-        seq = int.from_bytes(body[end : end + width], "big")
+        unpack, width, smallest = arg
+        (seq,) = unpack(body, end)
         end += width
         if seq < smallest:
             return None
