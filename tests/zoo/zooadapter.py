@@ -520,6 +520,65 @@ def _entropy_by_purpose():
     ra._Injected = ByPurpose
 
 
+# -- spec 1.1 case families (parley_conformance/cases/families.py) -------------------------
+
+
+@fault(
+    "ignores-text-keys",
+    "text keys in a frame are skipped by the schema check (§4.3: they are SCHEMA_VIOLATION)",
+    ["live/*/suite2/cbor-*-text-key/*"],
+)
+def _ignores_text_keys():
+    original = frames.check_schema
+
+    def check_schema(mtype, item):
+        return original(mtype, {k: v for k, v in item.items() if not isinstance(k, str)})
+
+    frames.check_schema = check_schema
+
+
+@fault(
+    "frame-limit-off-by-one",
+    "a frame of exactly the limit is refused (FRAME_TOO_LARGE at 8192 and 262400, §10)",
+    ["live/*/suite*/limit-*-of-8192-bytes/*"],
+)
+def _frame_limit_off_by_one():
+    original = _Session._frame_limit
+
+    def _frame_limit(self):
+        return original(self) - 1
+
+    _Session._frame_limit = _frame_limit
+
+
+@fault(
+    "schema-before-state",
+    "the schema is checked before the type against the state (§4.3: the state first)",
+    [
+        "live/receiver/suite1/state-start-data-schema-invalid/*",
+        "live/receiver/suite1/state-wait-e-auth-final-schema-invalid/*",
+        "live/receiver/suite1/state-streaming-e-hello-schema-invalid/*",
+        "live/emitter/suite1/state-wait-r-hello-ack-schema-invalid/*",
+        "live/emitter/suite1/state-wait-ack-r-hello-schema-invalid/*",
+    ],
+)
+def _schema_before_state():
+    from parley import cbor
+
+    original = _Session._handle
+
+    def _handle(self, body, events):
+        try:
+            item = cbor.decode(bytes(body), max_depth=2, max_items=16)
+        except cbor.CBORError:
+            item = None
+        if isinstance(item, dict) and item.get(0) in frames.TYPE_NAMES:
+            frames.check_schema(item[0], item)
+        return original(self, body, events)
+
+    _Session._handle = _handle
+
+
 # -- adapter misbehaviour (adapter §2, §5.2) ---------------------------------------------
 
 
