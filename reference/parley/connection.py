@@ -62,8 +62,10 @@ MAX_AFTER_FINAL = 4 + MAX_HANDSHAKE_FRAME  # bytes kept in WAIT_COMMIT (§9.2)
 SID_LEN = 16
 # Whether "send DATA" (Emitter) and "recv DATA" (Receiver) keep STREAMING (§9.2): then
 # the per-record path may skip that row's lookup.  Read from the table, not assumed.
-_EMITTER_DATA_STAYS = next_state(Role.EMITTER, State.STREAMING, "send DATA")[0] is State.STREAMING
-_RECEIVER_DATA_STAYS = next_state(Role.RECEIVER, State.STREAMING, "recv DATA")[0] is State.STREAMING
+_EMITTER_DATA_ROW = next_state(Role.EMITTER, State.STREAMING, "send DATA")
+_RECEIVER_DATA_ROW = next_state(Role.RECEIVER, State.STREAMING, "recv DATA")
+_EMITTER_DATA_STAYS = _EMITTER_DATA_ROW is not None and _EMITTER_DATA_ROW[0] is State.STREAMING
+_RECEIVER_DATA_STAYS = _RECEIVER_DATA_ROW is not None and _RECEIVER_DATA_ROW[0] is State.STREAMING
 
 _U32 = struct.Struct(">I").unpack_from  # a frame's length prefix (§4.1)
 
