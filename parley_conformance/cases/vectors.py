@@ -77,7 +77,7 @@ def vector_locations(explicit: str | None = None) -> list[tuple[str, Path]]:
         return [("--vectors", Path(explicit))]
     if os.environ.get("PARLEY_VECTORS"):
         return [("$PARLEY_VECTORS", Path(os.environ["PARLEY_VECTORS"]))]
-    out = []
+    out: list[tuple[str, Path]] = []
     installed = resources.files("parley_conformance") / "vectors"
     if isinstance(installed, Path):
         out.append(("the installed package", installed))
