@@ -24,8 +24,8 @@ SPEC_RULE = re.compile(r"(?<!`)\[(R-A?(?:[0-9]+(?:\.[0-9]+)*|[ABC])-[0-9]+)\](?!
 UNOBSERVABLE = {
     "R-5.5-3": "the runner chooses the key files (canonical PEM); identities from a non-canonical "
     "file (a compressed point) are checked by tests/test_keys.py",
-    "R-7.4-14": "an adapter's application acknowledges at EndOfStream in the same request; that the "
-    "core composes no ACK before acknowledge() is checked by tests/test_acknowledge.py",
+    "R-7.4-14": "an adapter's application acknowledges at EndOfStream in the same request; "
+    "that the core composes no ACK before acknowledge() is checked by tests/test_acknowledge.py",
     "R-13.2-1": "bounds of a serving program around the core, not of the session object: "
     "tests/test_tool_serve.py",
     "R-3.3-3": "the hash-to-integer truncation cuts nothing in v1 (SHA-256 with a 256-bit q, "
@@ -83,7 +83,7 @@ _GENERIC = {
     "TRUNCATED": ("R-7.5-1",),
     "INTERNAL_ERROR": ("R-11-1",),
 }
-_BY_MESSAGE = {
+_BY_MESSAGE: dict[tuple[str | None, str], tuple[str, ...]] = {
     ("E_HELLO", "SCHEMA_VIOLATION"): ("R-5.2-2",),
     ("E_HELLO", "UNSUPPORTED_VERSION"): ("R-5.2-3",),
     ("E_HELLO", "UNSUPPORTED_SUITE"): ("R-5.2-4",),
@@ -225,7 +225,7 @@ def scenario_rules(sc) -> tuple[str, ...]:
 def vector_rules(test: dict, negative: bool, suite: int = 1) -> tuple[str, ...]:
     """The rules of a vector case (vectors/README.md)."""
     if not negative:
-        extra = ("R-3.3-2", "R-3.5-2", "R-A4.4-1")
+        extra: tuple[str, ...] = ("R-3.3-2", "R-3.5-2", "R-A4.4-1")
         if "RedrawnEphemeral" in test.get("flags", []):
             extra += ("R-3.5-3",)
         return _unique(COMPLETE + extra)

@@ -364,8 +364,7 @@ class ImplSession:
                 )
             if result.status != status:
                 raise CaseFailure(
-                    f"a later {what} gave status {result.status!r}; the session is {status} "
-                    "(§9.3)",
+                    f"a later {what} gave status {result.status!r}; the session is {status} (§9.3)",
                     [self.summary()],
                 )
             sent = frame_types(bytes(self.out[before:]))
@@ -460,9 +459,10 @@ def check_abort(sent: bytes, error: str, *, sends_abort: bool) -> list[str]:
     entry = REGISTRY[error]
     want = entry.number if entry.number < 64 else REGISTRY["INTERNAL_ERROR"].number
     try:
-        got = cbor.decode(aborts[0], max_depth=2, max_items=16).get(9)
-    except (cbor.CBORError, AttributeError):
-        got = None
+        item = cbor.decode(aborts[0], max_depth=2, max_items=16)
+    except cbor.CBORError:
+        item = None
+    got = item.get(9) if isinstance(item, dict) else None
     if got != want:
         problems.append(
             f"ABORT carried number {got!r}; the error detected is {error} ({want}) (§5.7, §11)"

@@ -19,6 +19,7 @@ The rows name the rules they pin; ``live.cases()`` turns the scenarios into case
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from parley import cbor
@@ -41,6 +42,10 @@ PLACES = [
 ]
 
 
+def _constant(value: int, _n: int) -> int:
+    return value
+
+
 def at_place(flight: int, pick: Callable[[int], int], change) -> dict:
     """flight1/flight2 edit: frame ``pick(n)`` replaced by ``change(body, env)`` (raw body)."""
 
@@ -57,7 +62,9 @@ def at_place(flight: int, pick: Callable[[int], int], change) -> dict:
 
 def entries(body: bytes) -> list[tuple[bytes, bytes]]:
     """The (key, value) encodings of a deterministic map body, in order."""
-    return [(cbor.encode(k), cbor.encode(v)) for k, v in cbor.decode(body).items()]
+    item = cbor.decode(body)
+    assert isinstance(item, dict), "a frame body is a map (§4.3)"
+    return [(cbor.encode(k), cbor.encode(v)) for k, v in item.items()]
 
 
 def build(es: list[tuple[bytes, bytes]], head: bytes | None = None) -> bytes:
@@ -184,7 +191,7 @@ OTHER_BODIES = [
 def state_scenarios() -> list[Scenario]:
     out = []
     for state, role, flight, pick, released, legal in STATES:
-        rows = []
+        rows: list[tuple[str, dict[int, int], str, tuple[str, ...]]] = []
         for t, tname in TYPE_NAMES.items():
             if t not in legal:
                 rows.append((f"{tname}-schema-invalid", {0: t}, UM, ("R-9.2-2", "R-4.3-3")))
@@ -455,7 +462,7 @@ def limit_scenarios() -> list[Scenario]:
                 Reject(error, released=released),
                 rules=("R-10-1", "R-4.1-1"),
                 shapes=("frame-by-frame", "split-frames"),
-                **at_place(flight, lambda n, u=unit: u, change),
+                **at_place(flight, functools.partial(_constant, unit), change),
             )
         )
     # One above, in the states the old cases did not reach: E_AUTH's state (WAIT_E_AUTH).

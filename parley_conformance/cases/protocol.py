@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from parley import keys as keyfiles
 from parley.primitives import dsa, ffdh, keyfile, p384
@@ -42,6 +43,7 @@ def _other_suite_key(env: Env, name: str) -> str:
 def _bad_dsa(env: Env, how: str) -> str:
     """The emitter's suite-1 public key with invalid domain parameters (parley §12)."""
     pub = keyfiles.load_public_key(env.keys.public_pem("emitter").encode()).handle
+    assert isinstance(pub, dsa.PublicKey), "a suite-1 key"
     pr = pub.params
     if how == "generator-of-order-2":
         params = dsa.Parameters(pr.p, pr.q, pr.p - 1)
@@ -87,7 +89,7 @@ class StartCase:
     role: str
     rules: tuple[str, ...]
     title: str
-    change: Callable[[Env], dict]  # overrides of the start request
+    change: Callable[..., dict]  # overrides of the start request, from an Env
     expect: tuple  # ("error", NAME) | ("reply-error", code) | ("g", secret fn) | ("running",)
     suites: tuple[int, ...] = (1, 2)
     needs_injection: bool = False
@@ -252,7 +254,7 @@ def _body(sc: StartCase, suite: int):
         keys = P.fixed_keyset(suite)
         env = Env(suite, keys)
         other = "receiver" if sc.role == "emitter" else "emitter"
-        args = dict(
+        args: dict[str, Any] = dict(
             role=sc.role,
             suite=suite,
             own_key=keys.private_pem(sc.role),

@@ -156,11 +156,16 @@ def code(name: str) -> ErrorCode:
 
 
 class ParleyError(Exception):
-    """Base of every error Parley raises; ``.error`` is the registry entry."""
+    """Base of every error Parley raises; ``.error`` is the registry entry.
+
+    ``events`` holds the events the failing call produced before the error (the core
+    attaches them, §8); empty for errors raised outside a call of the core.
+    """
 
     def __init__(self, error: ErrorCode | str, detail: str = "") -> None:
         self.error = REGISTRY[error] if isinstance(error, str) else error
         self.detail = detail
+        self.events: list = []
         super().__init__(f"{self.error.name}: {detail}" if detail else self.error.name)
 
     @property
