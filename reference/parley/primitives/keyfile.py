@@ -20,6 +20,8 @@ validation).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
@@ -112,6 +114,16 @@ def _library_ec_public(key: object) -> ec.EllipticCurvePublicKey:
 # ------------------------------------------------------------------ loading
 
 
+def _library_load(loader: Callable[..., object], *args: object) -> object:
+    """A key of another algorithm than DSA/DH, loaded by the library only to be checked."""
+    try:
+        return loader(*args)
+    except UnsupportedAlgorithm as exc:
+        raise Unsupported(f"a key of an unsupported type ({exc})") from None
+    except (ValueError, TypeError) as exc:
+        raise Malformed(str(exc)) from None
+
+
 def load_private(pkcs8: bytes) -> PrivateHandle:
     """The key in a DER PrivateKeyInfo (RFC 5208 §5 / RFC 5958 §2, version 0 or 1)."""
     try:
@@ -143,12 +155,7 @@ def load_private(pkcs8: bytes) -> PrivateHandle:
         key = dsa.private_key_from_x(params, x)
         dsa.check_public(key.public)
         return key
-    try:
-        library_key = serialization.load_der_private_key(bytes(pkcs8), None)
-    except UnsupportedAlgorithm as exc:
-        raise Unsupported(f"a key of an unsupported type ({exc})") from None
-    except (ValueError, TypeError) as exc:
-        raise Malformed(str(exc)) from None
+    library_key = _library_load(serialization.load_der_private_key, bytes(pkcs8), None)
     return _library_ec_private(library_key)
 
 
@@ -175,12 +182,7 @@ def load_public(spki: bytes) -> PublicHandle:
         key = dsa.PublicKey(params, y)
         dsa.check_public(key)
         return key
-    try:
-        library_key = serialization.load_der_public_key(bytes(spki))
-    except UnsupportedAlgorithm as exc:
-        raise Unsupported(f"a key of an unsupported type ({exc})") from None
-    except (ValueError, TypeError) as exc:
-        raise Malformed(str(exc)) from None
+    library_key = _library_load(serialization.load_der_public_key, bytes(spki))
     return _library_ec_public(library_key)
 
 
