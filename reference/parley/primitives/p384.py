@@ -97,18 +97,39 @@ def public_bytes(d: int) -> bytes:
     return keypair(d)[1]
 
 
-def keypair(d: int) -> tuple[_ec.EllipticCurvePrivateKey, bytes]:
+class Ephemeral:
+    """An ephemeral secret: the scalar d and the library key built from it once.
+
+    The key serves both the public value and the exchange, which saves a second key
+    construction (a scalar multiplication) per handshake.  A copy (``copy.deepcopy`` of a
+    session, as the fuzz harness's snapshots do) rebuilds the key from d: the library's
+    key objects cannot be copied before pyca/cryptography 47.
+    """
+
+    __slots__ = ("d", "key")
+
+    def __init__(self, d: int) -> None:
+        self.d = d
+        self.key = _library_key(d)
+
+    def __deepcopy__(self, memo: dict) -> Ephemeral:
+        return Ephemeral(self.d)
+
+    def __repr__(self) -> str:
+        return "p384.Ephemeral(<secret>)"
+
+
+def keypair(d: int) -> tuple[Ephemeral, bytes]:
     """(an opaque secret handle for :func:`exchange`, the encoded public value d * G).
 
     The library key is built once from d (§3.5: the secret comes from the injected
-    entropy) and serves both the public value and the exchange, which saves a
-    second key construction (a scalar multiplication) per handshake.
+    entropy); see :class:`Ephemeral`.
     """
-    key = _library_key(d)
-    return key, key.public_key().public_bytes(_Encoding.X962, _PublicFormat.UncompressedPoint)
+    eph = Ephemeral(d)
+    return eph, eph.key.public_key().public_bytes(_Encoding.X962, _PublicFormat.UncompressedPoint)
 
 
-def exchange(d: int | _ec.EllipticCurvePrivateKey, pub: _ec.EllipticCurvePublicKey) -> bytes:
+def exchange(d: int | Ephemeral, pub: _ec.EllipticCurvePublicKey) -> bytes:
     """The shared secret Z: the 48-byte X coordinate of d * pub (§3.4).
 
     ``d`` is the scalar or the handle from :func:`keypair`; ``pub`` is a handle from
@@ -116,12 +137,7 @@ def exchange(d: int | _ec.EllipticCurvePrivateKey, pub: _ec.EllipticCurvePublicK
     """
     if not isinstance(pub, _ec.EllipticCurvePublicKey) or pub.curve.name != _CURVE.name:
         raise ValueError("P-384 exchange: pub must be a handle from decode_public")
-    if isinstance(d, _ec.EllipticCurvePrivateKey):
-        if d.curve.name != _CURVE.name:
-            raise ValueError("P-384 exchange: the secret handle is not a P-384 key")
-        key = d
-    else:
-        key = _library_key(d)
+    key = d.key if isinstance(d, Ephemeral) else _library_key(d)
     try:
         z = key.exchange(_ec.ECDH(), pub)
     except Exception:  # noqa: BLE001 - library failure: convert at the fence
