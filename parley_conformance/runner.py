@@ -15,7 +15,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,6 +233,7 @@ def run_case(worker: _Worker, case: Case, exp: Expectation | None) -> Result:
     clients = worker.clients[: case.adapters]
     if case.role is not None:
         hello = clients[0].hello
+        assert hello is not None, "ensure() started the adapter and read its hello"
         if case.role not in hello.roles or case.suite not in hello.suites:
             res.outcome = "UNSUPPORTED"
             res.actual = (
@@ -321,7 +322,7 @@ class Run:
 def run(
     cases: list[Case],
     settings: Settings,
-    expectations: list[Expectation] = (),
+    expectations: Sequence[Expectation] = (),
     on_result: Callable[[Result], None] | None = None,
 ) -> Run:
     """Run ``cases`` on ``settings.jobs`` workers (adapter §5)."""

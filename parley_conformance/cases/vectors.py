@@ -634,7 +634,7 @@ def _judge_negative(ctx, impl, test: dict, fail_out: bytes) -> None:
 
 
 def _split(stream: bytes) -> list[bytes]:
-    out = []
+    out: list[bytes] = []
     while True:
         f = _next_frame(stream)
         if f is None:

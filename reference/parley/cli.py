@@ -453,6 +453,7 @@ def cmd_keygen(args) -> int:
 
 def cmd_fingerprint(args) -> int:
     for path in args.files:
+        key: keys.LongTermPublicKey | keys.LongTermPrivateKey
         try:
             key = keyfiles.load_peer_key(path)
         except KeyFileError:

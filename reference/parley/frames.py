@@ -8,6 +8,8 @@ the message type against the state (§9), and the schema (§4.3) in that order.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from . import cbor
 from .errors import RemoteProtocolError
 
@@ -205,5 +207,5 @@ def check_schema(mtype: int, item: dict) -> dict[int, object]:
     return item
 
 
-def _is_uint(value: object) -> bool:
+def _is_uint(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0

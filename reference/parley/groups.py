@@ -40,8 +40,9 @@ def validate_public(suite: Suite, data: bytes) -> object:
         ) from None
 
 
-def exchange(suite: Suite, secret: Any, peer: object) -> bytearray:
-    """Z, fixed length (§3.4); ``secret`` as :func:`draw_ephemeral` returned it."""
+def exchange(suite: Suite, secret: Any, peer: Any) -> bytearray:
+    """Z, fixed length (§3.4); ``secret`` as :func:`draw_ephemeral` returned it, ``peer`` as
+    :func:`validate_public` returned it (both opaque: their types depend on the suite)."""
     if suite.number == 1:  # peer came from validate_public: skip the repeated subgroup check
         return bytearray(ffdh.exchange(secret, peer, validated=True))
     return bytearray(p384.exchange(secret, peer))
