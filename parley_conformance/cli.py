@@ -338,13 +338,16 @@ def _main(args) -> int:
         report.write_json(args.json, done, commands)
     if args.junit:
         report.write_junit(args.junit, done)
+    failed = any(r.outcome in runner.FAILING for r in done.results)
     if args.html:
         html_report.write_html(args.html, done, commands)
         where = os.path.abspath(args.html)
         print(f"HTML report: {safe.term(where)} (open it in a browser: file://{safe.term(where)})")
+    elif failed:
+        print("the same run with --html report.html writes a page with every group and its frames")
     if any(r.reason == "harness-error" for r in done.results):
         return 2
-    return 1 if any(r.outcome in runner.FAILING for r in done.results) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -144,3 +144,22 @@ def test_peer_strings_are_html_escaped(tmp_path):
     p = render(page, tmp_path, "--dump-dom")
     assert script_errors(p.stderr) == []
     assert "alert" not in "".join(re.findall(r"<script>(.*?)</script>", p.stdout, re.S))
+
+
+def test_a_failing_run_without_html_points_to_the_report():
+    """The console's last line of a failing run says how to get the page (issue: the HTML
+    report is what a failing run points to)."""
+    p = subprocess.run(
+        [sys.executable, "-m", "parley_conformance", "run", "tests/zoo/no-seq-check"]
+        + ["-k", "record-", "--no-progress", "-j", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert p.returncode == 1, p.stdout[-2000:]
+    assert (
+        p.stdout.rstrip()
+        .splitlines()[-1]
+        .endswith("--html report.html writes a page with every group and its frames")
+    )
