@@ -344,7 +344,7 @@ def _main(args) -> int:
         where = os.path.abspath(args.html)
         print(f"HTML report: {safe.term(where)} (open it in a browser: file://{safe.term(where)})")
     elif failed:
-        print("the same run with --html report.html writes a page with every group and its frames")
+        print("add --html report.html for a page with every group and its frames")
     if any(r.reason == "harness-error" for r in done.results):
         return 2
     return 1 if failed else 0
