@@ -22,9 +22,8 @@ import threading
 
 from . import __version__, adapter_protocol as ap, html_report, report, runner, safe
 from .cases import (
+    catalog,
     interop as interop_cases,
-    live as live_cases,
-    protocol as protocol_cases,
     vectors as vector_cases,
 )
 
@@ -127,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
             metavar="BYTES",
             help="refuse a reply declaring more than BYTES, before reading it (default 16 MiB, "
             "adapter §5.4); cases whose message would not fit in one reply are UNSUPPORTED",
+        )
+        ex.add_argument(
+            "-x",
+            "--exitfirst",
+            action="store_true",
+            help="stop at the first case that fails the run; the cases not run are counted "
+            "(adapter §5.3)",
         )
         ex.add_argument(
             "--strict",
@@ -242,7 +248,7 @@ def collect(args) -> tuple[list, list[str]]:
         except (OSError, ValueError, KeyError) as exc:
             raise runner.UsageError(f"cannot read the vectors in {folder}: {exc}") from None
     if "live" in kinds:
-        cases += live_cases.cases() + protocol_cases.cases()
+        cases += catalog.live_cases()
     return cases, warnings
 
 
@@ -318,6 +324,7 @@ def _main(args) -> int:
         startup_timeout=args.startup_timeout,
         max_reply=args.max_reply,
         strict=args.strict,
+        exitfirst=args.exitfirst,
         rerun=lambda cid: _rerun(args, cid),
     )
     progress = None if args.no_progress else report.Progress(len(selected))

@@ -184,6 +184,27 @@ class AdapterClient:
             pass
         self.kill()
 
+    def close_stdin(self, timeout: float) -> int | None:
+        """Close the adapter's standard input and wait for it to exit (adapter §2.4 step 3).
+
+        Returns its exit status (negative: killed by that signal), or None when it did not
+        exit within ``timeout``; either way the process group is then killed and reaped, so the
+        next case starts a fresh adapter.
+        """
+        proc = self.proc
+        if proc is None:
+            return None
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            status: int | None = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = None
+        self.kill()
+        return status
+
     def _close_pipes(self, proc: subprocess.Popen) -> None:
         if self._sel is not None:
             self._sel.close()

@@ -211,6 +211,8 @@ def text_report(
     )
     if warned and not bad:
         verdict += f" with {len(warned)} warning{'s' if len(warned) != 1 else ''}"
+    if run.not_run:
+        verdict += f"; stopped at the first failure (-x), {run.not_run} not run"
     head = "\n".join(textwrap.wrap(head, width or safe.width(), subsequent_indent="  ") or [head])
     tail = "\n".join([head, "", summary_table(run), "", verdict])
     return "\n\n".join(parts + [tail])
@@ -285,6 +287,7 @@ def write_json(path: str, run: Run, commands: list[list[str]]) -> None:
         "duration": round(run.duration, 3),
         "summary": {o: sum(r.outcome == o for r in run.results) for o in OUTCOMES},
         "passed": not any(r.outcome in FAILING for r in run.results),
+        "notRun": run.not_run,
         "results": [_result_json(r) for r in run.results],
         "groups": [
             {

@@ -61,7 +61,6 @@ RUNNER = {
     "invalid_cbor",
     "R-A2.4-1": "every run; tests/zoo never-hello",
     "R-A2.4-2": "every case; tests/test_conformance_resources.py (out-of-turn replies)",
-    "R-A2.4-3": "tests/test_conformance_protocol.py (the reference adapter exits 0)",
     "R-A3.1-1": "every case; tests/test_conformance_resources.py",
     "R-A5.1-1": "tests/test_conformance_resources.py (timeouts)",
     "R-A5.2-1": "tests/test_conformance_resources.py (crashes, restarts)",

@@ -156,6 +156,7 @@ class Settings:
     startup_timeout: float = 20.0
     max_reply: int = ap.DEFAULT_MAX_REPLY
     strict: bool = False  # --strict: a WARN (a SHOULD not followed) is a FAIL (adapter §5.3)
+    exitfirst: bool = False  # -x: stop after the first case that fails the run (adapter §5.3)
     rerun: Callable[[str], str] = lambda case_id: ""
 
 
@@ -317,6 +318,7 @@ class Run:
     hellos: list[ap.Hello | None]
     duration: float
     universe: list[str] = field(default_factory=list)  # every case id of the command (reruns)
+    not_run: int = 0  # cases left out because -x stopped the run at a failure
 
 
 def run(
@@ -358,6 +360,8 @@ def run(
                     results[i] = res
                     if on_result:
                         on_result(res)
+                    if settings.exitfirst and res.outcome in FAILING:
+                        stop.set()
         finally:
             worker.stop()
 
@@ -378,7 +382,8 @@ def run(
         for w in workers:
             w.kill_all()
         raise
-    return Run([r for r in results if r is not None], hellos, time.monotonic() - t0)
+    done = [r for r in results if r is not None]
+    return Run(done, hellos, time.monotonic() - t0, not_run=len(cases) - len(done))
 
 
 def unused(expectations: list[Expectation]) -> list[Expectation]:

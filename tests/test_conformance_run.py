@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from parley_conformance import runner
-from parley_conformance.cases import interop, live, protocol, vectors
+from parley_conformance.cases import catalog, interop, live, vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 ZOO = ROOT / "tests" / "zoo"
@@ -63,7 +63,7 @@ def _vector_counts() -> tuple[int, int]:
 
 
 def test_reference_adapter_passes_every_case():
-    cases = vectors.cases(VECTORS) + live.cases() + protocol.cases()
+    cases = catalog.run_cases(VECTORS)
     done = runner.run(cases, runner.Settings(commands=[REFERENCE], names=["impl"], jobs=2))
     bad = [(r.id, r.outcome, r.actual, r.details[:3]) for r in done.results if r.outcome != "PASS"]
     assert not bad, bad[:5]
@@ -72,7 +72,8 @@ def test_reference_adapter_passes_every_case():
     assert kinds["vector"] == 2 * n_pos + n_neg  # each positive vector in both roles
     assert kinds["live"] >= 250
     assert done.hellos[0].injected_randomness and done.hellos[0].deterministic_signatures
-    shapes = {r.id.rsplit("/", 1)[1] for r in done.results if r.kind == "live"}
+    shapes = {r.id.rsplit("/", 1)[1] for r in done.results if r.id.startswith("live/")}
+    assert any(r.id == "adapter/lifetime/stdin-closed" for r in done.results)
     assert shapes == set(live.SHAPES)
 
 
@@ -202,7 +203,8 @@ def test_list_selection_and_stable_ids(cli):
         r"^(vector/(positive/suite[12]/tc\d+-[a-z0-9-]+/(emitter|receiver)|"
         r"negative/suite[12]/tc\d+-[a-z0-9-]+)|"
         r"live/(emitter|receiver)/suite[12]/[a-z0-9-]+/"
-        r"(whole-flights|frame-by-frame|split-frames|byte-by-byte))$"
+        r"(whole-flights|frame-by-frame|split-frames|byte-by-byte)|"
+        r"adapter/lifetime/[a-z0-9-]+)$"
     )
     assert all(pat.match(i) for i in ids), [i for i in ids if not pat.match(i)][:5]
     assert cli("run", "--list").stdout.split() == ids  # stable
@@ -315,7 +317,7 @@ def test_missing_vectors_fail_the_run_and_a_stray_vectors_folder_is_not_used(tmp
     )
     assert p.returncode == 0, p.stderr
     ids = p.stdout.split()
-    assert len(ids) >= 250 and all(i.startswith("live/") for i in ids)
+    assert len(ids) >= 250 and all(i.startswith(("live/", "adapter/")) for i in ids)
     # The folder given explicitly is used.
     p = subprocess.run(
         run + ["--vectors", "vectors", "--list", "-k", "vector/*"],
@@ -452,3 +454,22 @@ def test_wheel_build_writes_nothing_into_the_checkout_and_ships_the_vectors(tmp_
     names = zipfile.ZipFile(wheel).namelist()
     for f in ("parley_v1_sessions.json", "parley_v1_negative.json"):
         assert f"parley_conformance/vectors/{f}" in names
+
+
+def test_exitfirst_stops_at_the_first_failure_and_counts_what_did_not_run(cli, tmp_path):
+    """adapter §5.3: -x ends the run at its first failing case; the summary and the JSON
+    report say how many selected cases did not run; without a failure every case runs."""
+    report = tmp_path / "r.json"
+    broken = ZOO / "mac-omits-record-type"
+    p = cli("run", broken, "-x", "-j", "1", "-k", "live/receiver/suite1/*", "--json", report)
+    assert p.returncode == 1
+    data = json.loads(report.read_text())
+    failed = [r for r in data["results"] if r["outcome"] == "FAIL"]
+    assert len(failed) == 1 and data["notRun"] > 0
+    assert len(data["results"]) + data["notRun"] == len(
+        cli("run", "--list", "-k", "live/receiver/suite1/*").stdout.split()
+    )
+    assert f"stopped at the first failure (-x), {data['notRun']} not run" in p.stdout
+    p = cli("run", "-x", "-k", "e-hello-version-2", "--json", report)
+    assert p.returncode == 0 and json.loads(report.read_text())["notRun"] == 0
+    assert "not run" not in p.stdout

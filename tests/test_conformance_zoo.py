@@ -24,9 +24,9 @@ sys.path.insert(0, str(ZOO))
 import zooadapter  # noqa: E402
 
 from parley_conformance import runner  # noqa: E402
-from parley_conformance.cases import live, protocol, vectors  # noqa: E402
+from parley_conformance.cases import catalog  # noqa: E402
 
-ALL_CASES = live.cases() + protocol.cases() + vectors.cases(ROOT / "vectors")
+ALL_CASES = catalog.run_cases(ROOT / "vectors")
 BY_ID = {c.id: c for c in ALL_CASES}
 
 

@@ -876,6 +876,21 @@ def _huge_reply():
     _hook_feed(huge)
 
 
+@fault(
+    "exits-1-on-stdin-close",
+    "exits with status 1 when its standard input closes (adapter §2.4 step 3: status 0)",
+    ["adapter/lifetime/stdin-closed"],
+)
+def _exits_1():
+    serve = ra.serve
+
+    def serve_then_fail(stdin, stdout):
+        serve(stdin, stdout)
+        return 1
+
+    ra.serve = serve_then_fail
+
+
 # -- not faults: adapters for the runner's resource tests ---------------------------------
 
 
