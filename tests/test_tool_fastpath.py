@@ -234,3 +234,67 @@ def test_scatter_gather_send_survives_partial_writes():
     conn.close()
     b.close()
     assert bytes(got) == b"".join(parts)
+
+
+def _feed(r, stream: bytes, cuts: list[int]):
+    """Feed ``stream`` cut at ``cuts`` through one reused buffer: (plaintext, ends, error)."""
+    scratch = bytearray(max([len(stream)] + [1]))
+    delivered, ends, error = [], [], None
+    for a, b in zip([0, *cuts], [*cuts, len(stream)]):
+        scratch[: b - a] = stream[a:b]
+        try:
+            events = r.receive_data(memoryview(scratch)[: b - a])
+        except Exception as exc:  # noqa: BLE001 - compared below
+            events, error = getattr(exc, "events", []), exc
+        delivered += [ev.data for ev in events if isinstance(ev, Data)]
+        ends += [ev.total for ev in events if isinstance(ev, EndOfStream)]
+        scratch[:] = bytes(len(scratch))  # the caller reuses its buffer
+        if error is not None:
+            break
+    return b"".join(delivered), ends, None if error is None else error.error.name
+
+
+@pytest.mark.parametrize("suite", [1, 2])
+@pytest.mark.parametrize("tamper", [None, "ct", "tag", "seq"])
+def test_frames_split_across_calls_continue_on_the_fast_path(keypairs, suite, tamper):
+    """Cut anywhere (inside a length prefix, a head, a tag), a stream delivers the same
+    plaintext, the same end and the same error as when fed whole."""
+    rng = random.Random(f"{suite}{tamper}")
+    message = os.urandom(40_000)
+    streams = []
+    for _ in range(2):
+        e, r = make_pair(keypairs, suite, chunk=997)
+        handshake(e, r)
+        e.send_data(message)
+        e.end_stream()
+        streams.append(e.data_to_send())
+    assert streams[0] == streams[1]  # the same seeds: the same bytes
+    stream = bytearray(streams[0])
+    if tamper is not None:
+        split = frames.split_frames(bytes(stream))
+        at = sum(map(len, split[:20]))  # the 21st record
+        offset = {"ct": 20, "tag": len(split[20]) - 10, "seq": len(split[20]) - 1}[tamper]
+        stream[at + offset] ^= 1
+    stream = bytes(stream)
+    e, r = make_pair(keypairs, suite, chunk=997)
+    handshake(e, r)
+    whole = _feed(r, stream, [])
+    assert (whole[2] is None) == (tamper is None)
+    for _ in range(5):
+        cuts = sorted(rng.sample(range(1, len(stream)), rng.choice((3, 40, 400))))
+        cuts += [c + d for c in cuts[:3] for d in (1, 2, 3)]  # pieces of 1 to 3 bytes
+        e, r = make_pair(keypairs, suite, chunk=997)
+        handshake(e, r)
+        assert _feed(r, stream, sorted(set(cuts))) == whole
+
+
+def test_one_record_per_call_is_the_same_bytes(keypairs):
+    """send_data of one chunk at a time (the tool's way) writes what one call writes."""
+    whole, pieces = make_pair(keypairs, 2, chunk=1000), make_pair(keypairs, 2, chunk=1000)
+    for e, r in (whole, pieces):
+        handshake(e, r)
+    message = os.urandom(30_500)
+    whole[0].send_data(message)
+    for i in range(0, len(message), 1000):
+        pieces[0].send_data(memoryview(message)[i : i + 1000])
+    assert pieces[0].data_to_send() == whole[0].data_to_send()

@@ -373,8 +373,21 @@ class Emitter(_Session):
 
     def send_data(self, data: bytes) -> None:
         """Compose DATA records of at most ``chunk_size`` bytes each (§7.3)."""
-        self._check_alive()  # _operation, inlined: this is the per-record path
+        if self.error is not None:  # _operation, inlined: this is the per-record path
+            self._check_alive()
         try:
+            if (
+                0 < len(data) <= self.config.chunk_size
+                and self.state is State.STREAMING
+                and _EMITTER_DATA_STAYS
+                and self._trace_fn is None
+            ):
+                # One record, the common case (the tool sends a chunk per call): what
+                # _send_data does for it, without its loop and slicing.
+                self._out.extend(records.seal_data_parts(self._keys, self._seq, self._offset, data))
+                self._seq += 1
+                self._offset += len(data)
+                return
             self._send_data(data)
         except Exception as exc:  # noqa: BLE001 - converted to a ParleyError (§11)
             data = None
@@ -570,16 +583,17 @@ class Receiver(_Session):
         """Consume received bytes (any split) and return the events they complete.
 
         Fast path of the data phase: while the bytes start with whole DATA frames
-        (nothing buffered, no trace), they are processed straight from ``data``,
-        exactly as the general loop would (same checks, same order, same
-        failure rule); the first byte it does not take (another message, a
-        partial frame, anything odd) and all that follows go the general way.
+        (no trace), they are processed straight from ``data``, exactly as the
+        general loop would (same checks, same order, same failure rule); the
+        first byte it does not take (another message, a partial frame, anything
+        odd) and all that follows go the general way.  A frame begun in an
+        earlier call is completed the general way first (its missing bytes
+        only), and the fast path goes on after it.
         """
         if (
             self.state is not State.STREAMING
             or self.error is not None
             or self._trace_fn is not None
-            or self._reader.pending
         ):
             return super().receive_data(data)
         events: list[Event] = []
@@ -588,6 +602,25 @@ class Receiver(_Session):
             view = view.cast("B")
         end = len(view)
         pos = 0
+        if self._reader.pending:
+            pos = self._reader.completing(view, MAX_RECORD_FRAME) or 0
+            if not pos:
+                view = None
+                return super().receive_data(data)
+            try:
+                events = super().receive_data(view[:pos])
+            except ParleyError:
+                data = view = None  # the error's traceback keeps this frame
+                raise
+            if self.state is not State.STREAMING or self._reader.pending:
+                rest, data = view[pos:], None
+                view = None
+                try:
+                    return events + super().receive_data(rest)
+                except ParleyError as exc:
+                    rest = None
+                    exc.events = events + exc.events
+                    raise
         try:
             while end - pos > frames.LENGTH_PREFIX:
                 stop = pos + frames.LENGTH_PREFIX + _U32(view, pos)[0]

@@ -128,6 +128,30 @@ class FrameReader:
             raise RemoteProtocolError("DECODE_ERROR", "empty frame body")
         return n
 
+    def completing(self, data, limit: int) -> int | None:
+        """How many leading bytes of ``data`` complete the buffered incomplete frame.
+
+        None when nothing is buffered, when ``data`` does not complete the frame,
+        or when its declared length is 0 or over ``limit``: then the caller
+        feeds everything the general way (``feed`` / ``next_view``), which names
+        any error.  Reads ``data``, keeps nothing of it.
+        """
+        buf = self._buf
+        have = len(buf)
+        if not have or self._view:
+            return None
+        if have >= LENGTH_PREFIX:
+            declared = int.from_bytes(buf[:LENGTH_PREFIX], "big")
+        else:
+            take = LENGTH_PREFIX - have
+            if len(data) < take:
+                return None
+            declared = int.from_bytes(bytes(buf) + bytes(data[:take]), "big")
+        if not 0 < declared <= limit:
+            return None
+        need = LENGTH_PREFIX + declared - have
+        return need if need <= len(data) else None
+
     def clear(self) -> None:
         self._buf = bytearray()
         self._view = memoryview(b"")

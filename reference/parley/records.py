@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 from .errors import RemoteProtocolError
-from .frames import ACK, DATA, FINAL, K_CT, K_MAC, K_SEQ, K_TOTAL, K_TYPE, LENGTH_PREFIX
+from .frames import ACK, DATA, FINAL, K_CT, K_MAC, K_SEQ, K_TOTAL, K_TYPE
 from .primitives import symmetric
 
 MAX_CHUNK = 1 << 18  # §10: DATA plaintext
@@ -74,21 +74,29 @@ def _bstr_head(n: int) -> bytes:
     return b"\x5a" + n.to_bytes(4, "big")
 
 
-def _uint(n: int) -> bytes:
-    if n < 24:
-        return bytes([n])
-    if n < 0x100:
-        return bytes([0x18, n])
-    if n < 0x10000:
-        return b"\x19" + n.to_bytes(2, "big")
-    if n < 0x100000000:
-        return b"\x1a" + n.to_bytes(4, "big")
-    return b"\x1b" + n.to_bytes(8, "big")
-
-
 _DATA_HEAD = bytes([0xA4, K_TYPE, DATA, K_CT])  # map(4), 0: 4, 5: (the bstr follows)
 _TAG_HEAD = bytes([K_MAC, 0x58, TAG_LEN])  # 6: bstr(32)
-_SEQ_KEY = bytes([K_SEQ])  # 7: (the uint follows)
+
+
+# The CBOR head of a DATA body up to its ciphertext, per plaintext size: computed once
+# per size (a session mostly sends one size); the cache is bounded.
+_HEADS: dict[int, bytes] = {}
+# The tail after the tag, 7: seq with the shortest head (RFC 8949 §4.2.1), per width.
+_SEQ0 = struct.Struct(">BB").pack
+_SEQ1 = struct.Struct(">BBB").pack
+_SEQ2 = struct.Struct(">BBH").pack
+_SEQ4 = struct.Struct(">BBI").pack
+_SEQ8 = struct.Struct(">BBQ").pack
+_PREFIX = struct.Struct(">I").pack  # the frame's length prefix (§4.1)
+
+
+def _data_head(size: int) -> bytes:
+    head = _HEADS.get(size)
+    if head is None:
+        if len(_HEADS) >= 64:
+            _HEADS.clear()
+        head = _HEADS[size] = _DATA_HEAD + _bstr_head(size)
+    return head
 
 
 def seal_data_parts(keys: RecordKeys, seq: int, offset: int, chunk) -> tuple[bytes, bytes, bytes]:
@@ -102,12 +110,21 @@ def seal_data_parts(keys: RecordKeys, seq: int, offset: int, chunk) -> tuple[byt
     size = len(chunk)
     if not 1 <= size <= MAX_CHUNK:
         raise ValueError("a DATA record carries 1 to 262144 bytes")
-    ct = keys._ctr.apply(_CB(seq, 0), chunk)  # keys.encrypt and keys.tag(DATA, ...), inlined
-    tag = keys._data_mac.tag(mac_input_head(DATA, seq, offset, size, keys.ad), ct)
-    head = _DATA_HEAD + _bstr_head(size)
-    tail = _TAG_HEAD + tag + _SEQ_KEY + _uint(seq)
-    n = len(head) + size + len(tail)
-    return n.to_bytes(LENGTH_PREFIX, "big") + head, ct, tail
+    # keys.encrypt then keys.tag(DATA, ...), in one call behind the fence.
+    ct, tag = keys._data_mac.seal(
+        keys._ctr, _CB(seq, 0), mac_input_head(DATA, seq, offset, size, keys.ad), chunk
+    )
+    head = _HEADS.get(size) or _data_head(size)
+    if seq < 0x100:
+        seq_item = _SEQ0(K_SEQ, seq) if seq < 24 else _SEQ1(K_SEQ, 0x18, seq)
+    elif seq < 0x10000:
+        seq_item = _SEQ2(K_SEQ, 0x19, seq)
+    elif seq < 0x100000000:
+        seq_item = _SEQ4(K_SEQ, 0x1A, seq)
+    else:
+        seq_item = _SEQ8(K_SEQ, 0x1B, seq)
+    tail = _TAG_HEAD + tag + seq_item
+    return _PREFIX(len(head) + size + len(tail)) + head, ct, tail
 
 
 def seal_data(keys: RecordKeys, seq: int, offset: int, chunk) -> bytes:

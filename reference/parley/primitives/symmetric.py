@@ -210,6 +210,22 @@ class RecordMac:
             h.update(body)
         return h.finalize()
 
+    def seal(
+        self, ctr: AesCtrKey, counter_block16: bytes, head: bytes, data
+    ) -> tuple[bytes, bytes]:
+        """Encrypt-then-MAC in one call: ``ct = ctr.apply(counter_block16, data)`` and
+        ``tag(head, ct)``, the same bytes as those two calls (the per-record path of
+        the sender: one Python frame instead of three).  ``data`` must not be empty."""
+        if len(counter_block16) != AES_BLOCK_LEN:
+            raise ValueError(f"AesCtrKey: counter block must be {AES_BLOCK_LEN} bytes")
+        ctx = ctr._ctx
+        ctx.reset_nonce(counter_block16)
+        ct = ctx.update(data)
+        h = self._base.copy()
+        h.update(head)
+        h.update(ct)
+        return ct, h.finalize()
+
     def verify(self, head: bytes, body, tag) -> bool:
         """True iff ``tag`` is HMAC-SHA-256(key, head ‖ body); a constant-time comparison."""
         h = self._base.copy()
