@@ -1275,6 +1275,7 @@ def receiver_scenarios() -> list[Scenario]:
             "a DATA record after FINAL",
             Reject("UNEXPECTED_MESSAGE", after_end=True),
             flight2=sequence(lambda b, env: b + [b[1]], bad=6),
+            shapes=ALL_SHAPES,  # whole-flights: the frame in the same read as the last
         )
     )
     return s
@@ -1656,6 +1657,7 @@ def emitter_scenarios() -> list[Scenario]:
             "a frame after the ACK",
             Reject("UNEXPECTED_MESSAGE", after_end=True),
             flight2=sequence(lambda b, env: b + [P.abort(11)], bad=1),
+            shapes=ALL_SHAPES,  # whole-flights: the frame in the same read as the last
         )
     )
     return s

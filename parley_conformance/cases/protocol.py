@@ -40,23 +40,55 @@ def _other_suite_key(env: Env, name: str) -> str:
     return P.fixed_keyset(3 - env.suite).public_pem(name)
 
 
-def _bad_dsa(env: Env, how: str) -> str:
-    """The emitter's suite-1 public key with invalid domain parameters (parley §12)."""
-    pub = keyfiles.load_public_key(env.keys.public_pem("emitter").encode()).handle
-    assert isinstance(pub, dsa.PublicKey), "a suite-1 key"
-    pr = pub.params
-    if how == "generator-of-order-2":
-        params = dsa.Parameters(pr.p, pr.q, pr.p - 1)
-    elif how == "q-not-dividing-p-1":
-        params = dsa.Parameters(pr.p, pr.q + 2 if (pr.p - 1) % (pr.q + 2) else pr.q + 4, pr.g)
-    else:
-        raise ValueError(how)
-    der = keyfile.spki_der(dsa.PublicKey(params, pub.y))
+def _pem(label: str, der_bytes: bytes) -> str:
     import base64
 
-    b64 = base64.encodebytes(der).decode().replace("\n", "")
+    b64 = base64.encodebytes(der_bytes).decode().replace("\n", "")
     lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
-    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+# DSA key numbers that parley §12 (R-12-4) makes a reader refuse, each with the fault it
+# makes: (name, change of (p, q, g, y, x), expected error).  A DER encoding of any integers
+# is well formed; only the numbers are wrong.  A 2047-bit p is another suite (R-12-2).
+DSA_FAULTS: list[tuple[str, Callable[[int, int, int, int, int], tuple], str]] = [
+    ("generator-of-order-2", lambda p, q, g, y, x: (p, q, p - 1, y, x), "KEY_FILE_INVALID"),
+    ("generator-one", lambda p, q, g, y, x: (p, q, 1, 1, x), "KEY_FILE_INVALID"),
+    ("generator-equals-p", lambda p, q, g, y, x: (p, q, p, y, x), "KEY_FILE_INVALID"),
+    (
+        "q-not-dividing-p-1",
+        lambda p, q, g, y, x: (p, q + 2 if (p - 1) % (q + 2) else q + 4, g, y, x),
+        "KEY_FILE_INVALID",
+    ),
+    ("y-one", lambda p, q, g, y, x: (p, q, g, 1, x), "KEY_FILE_INVALID"),
+    ("y-of-order-2", lambda p, q, g, y, x: (p, q, g, p - 1, x), "KEY_FILE_INVALID"),
+    ("y-equals-p-plus-y", lambda p, q, g, y, x: (p, q, g, p + y, x), "KEY_FILE_INVALID"),
+    ("p-of-2047-bits", lambda p, q, g, y, x: (p >> 1, q, g, y, x), "KEY_SUITE_MISMATCH"),
+    ("q-of-255-bits", lambda p, q, g, y, x: (p, q >> 1, g, y, x), "KEY_SUITE_MISMATCH"),
+]
+# Private keys only: x out of 0 < x < q (PKCS#8 carries x alone; y is computed from it).
+DSA_PRIVATE_FAULTS: list[tuple[str, Callable[[int, int, int, int, int], tuple], str]] = [
+    ("x-zero", lambda p, q, g, y, x: (p, q, g, y, 0), "KEY_FILE_INVALID"),
+    ("x-equals-q", lambda p, q, g, y, x: (p, q, g, y, q), "KEY_FILE_INVALID"),
+]
+
+
+def _bad_dsa(env: Env, how: str, *, own: str | None = None) -> str:
+    """A suite-1 key with the numbers of ``how`` (DSA_FAULTS): the emitter's pinned public
+    key, or with ``own`` the private key of that role (parley §12, R-12-4)."""
+    change = {name: fn for name, fn, _ in DSA_FAULTS + DSA_PRIVATE_FAULTS}[how]
+    if own is None:
+        pub = keyfiles.load_public_key(env.keys.public_pem("emitter").encode()).handle
+        assert isinstance(pub, dsa.PublicKey), "a suite-1 key"
+        pr = pub.params
+        p, q, g, y, _ = change(pr.p, pr.q, pr.g, pub.y, 0)
+        return _pem("PUBLIC KEY", keyfile.spki_der(dsa.PublicKey(dsa.Parameters(p, q, g), y)))
+    priv = keyfiles.load_private_key(env.keys.private_pem(own).encode(), None).handle
+    assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
+    pr = priv.public.params
+    p, q, g, y, x = change(pr.p, pr.q, pr.g, priv.public.y, priv.x)
+    key = dsa.PrivateKey(dsa.PublicKey(dsa.Parameters(p, q, g), y), x)
+    return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
 
 
 def _ephemeral(suite: int, value: int) -> bytes:
@@ -139,15 +171,32 @@ def _start_cases() -> list[StartCase]:
                 ("error", "KEY_SUITE_MISMATCH"),
             ),
         ]
-    for how in ("generator-of-order-2", "q-not-dividing-p-1"):
+    for how, _, error in DSA_FAULTS:
+        rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
         out.append(
             StartCase(
                 f"pinned-dsa-key-{how}",
                 "receiver",
-                key_rules + ("R-12-4",),
-                f"the pinned DSA key's domain parameters are invalid ({how})",
+                key_rules + (rule,),
+                f"the pinned DSA key's numbers are invalid ({how})",
                 lambda env, how=how: {"peer_key": _bad_dsa(env, how)},
-                ("error", "KEY_FILE_INVALID"),
+                ("error", error),
+                suites=(1,),
+            )
+        )
+    # A PKCS#8 DSA key carries x alone and y is computed from it, so the y faults are the
+    # pinned key's only.
+    own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS
+    for how, _, error in own_faults:
+        rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
+        out.append(
+            StartCase(
+                f"own-dsa-key-{how}",
+                "emitter",
+                key_rules + (rule,),
+                f"the own DSA key's numbers are invalid ({how})",
+                lambda env, how=how: {"own_key": _bad_dsa(env, how, own="emitter")},
+                ("error", error),
                 suites=(1,),
             )
         )

@@ -877,6 +877,27 @@ def _huge_reply():
 
 
 @fault(
+    "no-dsa-y-check",
+    "a DSA key's y is not validated (parley §12: 1 < y < p and y^q = 1)",
+    [
+        "live/receiver/suite1/start-pinned-dsa-key-y-one/*",
+        "live/receiver/suite1/start-pinned-dsa-key-y-of-order-2/*",
+        "live/receiver/suite1/start-pinned-dsa-key-y-equals-p-plus-y/*",
+    ],
+)
+def _no_dsa_y_check():
+    from parley.primitives import dsa
+
+    original = dsa.check_public
+
+    def check_public(key):
+        params = key.params
+        original(dsa.PublicKey(params, int(pow(params.g, 2, params.p))))
+
+    dsa.check_public = check_public
+
+
+@fault(
     "exits-1-on-stdin-close",
     "exits with status 1 when its standard input closes (adapter §2.4 step 3: status 0)",
     ["adapter/lifetime/stdin-closed"],
