@@ -98,6 +98,8 @@ CBOR = [
     ("simple-value-16", extra(b"\xf0"), DE, ("R-4.2-2",)),
     ("reserved-ai-28", extra(b"\x1c"), DE, ("R-4.2-3",)),
     ("ai-31-on-an-integer", extra(b"\x1f"), DE, ("R-4.2-3",)),
+    ("simple-reserved-ai-28", extra(b"\xfc"), DE, ("R-4.2-3",)),
+    ("lone-break", extra(b"\xff"), DE, ("R-4.2-3",)),
     ("invalid-utf8", extra(b"\x62\xff\xfe"), DE, ("R-4.2-3",)),
     ("duplicate-key", lambda es: build([es[0]] + es), DE, ("R-4.2-4",)),
     (
