@@ -821,6 +821,13 @@ def receiver_scenarios() -> list[Scenario]:
             raw_at(0, lambda bodies, env: bytes(4)),
         ),
         (
+            "one-byte-frame",
+            "§4.1, §4.3",
+            "a frame of length 1 whose body is an empty map: the schema, not the frame, is wrong",
+            "SCHEMA_VIOLATION",
+            raw_at(0, lambda bodies, env: (1).to_bytes(4, "big") + b"\xa0"),
+        ),
+        (
             "frame-too-large",
             "§4.1",
             "a declared length of 8193 before the handshake",
