@@ -251,7 +251,7 @@ def _feed(r, stream: bytes, cuts: list[int]):
         scratch[:] = bytes(len(scratch))  # the caller reuses its buffer
         if error is not None:
             break
-    return b"".join(delivered), ends, None if error is None else error.error.name
+    return b"".join(delivered), ends, None if error is None else (error.error.name, str(error))
 
 
 @pytest.mark.parametrize("suite", [1, 2])
@@ -298,3 +298,49 @@ def test_one_record_per_call_is_the_same_bytes(keypairs):
     for i in range(0, len(message), 1000):
         pieces[0].send_data(memoryview(message)[i : i + 1000])
     assert pieces[0].data_to_send() == whole[0].data_to_send()
+
+
+@pytest.mark.parametrize("suite", [1, 2])
+def test_inlined_record_loop_agrees_with_the_per_record_calls(keypairs, suite, monkeypatch):
+    """Receiver.receive_data's inlined loop (which runs while records.open_data and the
+    functions it inlines are in place) and the loop that calls them give the same plaintext,
+    end and error, on streams with a byte changed anywhere (heads, ciphertext, tag, seq)
+    and with records of changing sizes (the layouts it learns per frame length)."""
+    rng = random.Random(suite)
+    e, r = make_pair(keypairs, suite, chunk=300)
+    handshake(e, r)
+    for size in (300, 1, 23, 24, 255, 256, 299, 300, 300, 7):
+        e.send_data(os.urandom(size))
+    e.send_data(os.urandom(300 * 30))  # seq past 23, then the 1-byte head
+    e.end_stream()
+    clean = e.data_to_send()
+    first = len(frames.split_frames(clean)[0])  # E_AUTH: after it, the fast path
+
+    def run(stream: bytes, inlined: bool):
+        with monkeypatch.context() as m:
+            if not inlined:
+                real = records.open_data
+                m.setattr(records, "open_data", lambda *a: real(*a))
+            e2, r2 = make_pair(keypairs, suite, chunk=300)
+            handshake(e2, r2)
+            return _feed(r2, stream, [first])
+
+    records._SHAPES.clear()
+    assert run(clean, True) == run(clean, False)
+    assert records._SHAPES  # the inlined loop ran and learned layouts
+    assert run(clean, True)[2] is None
+    for _ in range(60):
+        stream = bytearray(clean)
+        at = rng.randrange(len(stream))
+        stream[at] ^= 1 << rng.randrange(8)
+        cuts = sorted({first, *rng.sample(range(1, len(stream)), 3)})
+        results = []
+        for inlined in (True, False):
+            with monkeypatch.context() as m:
+                if not inlined:
+                    real = records.open_data
+                    m.setattr(records, "open_data", lambda *a, real=real: real(*a))
+                e2, r2 = make_pair(keypairs, suite, chunk=300)
+                handshake(e2, r2)
+                results.append(_feed(r2, bytes(stream), cuts))
+        assert results[0] == results[1], at
