@@ -100,6 +100,21 @@ CBOR = [
     ("ai-31-on-an-integer", extra(b"\x1f"), DE, ("R-4.2-3",)),
     ("simple-reserved-ai-28", extra(b"\xfc"), DE, ("R-4.2-3",)),
     ("lone-break", extra(b"\xff"), DE, ("R-4.2-3",)),
+    ("ai-31-on-a-negative-integer", extra(b"\x3f"), DE, ("R-4.2-3",)),
+    ("tagged-value", extra(b"\xc1\x00"), DE, ("R-4.2-2",)),
+    ("negative-key", extra(b"\x00", key=b"\x21"), SV, ("R-4.3-1",)),
+    # The shortest head of each width at its lowest value is deterministic (RFC 8949
+    # §4.2.1): the frame is refused only for its unknown key.
+    ("shortest-head-of-24", extra(b"\x18\x18"), SV, ("R-4.2-7", "R-4.3-1")),
+    ("shortest-head-of-256", extra(b"\x19\x01\x00"), SV, ("R-4.2-7", "R-4.3-1")),
+    ("shortest-head-of-65536", extra(b"\x1a\x00\x01\x00\x00"), SV, ("R-4.2-7", "R-4.3-1")),
+    (
+        "shortest-head-of-2-32",
+        extra(b"\x1b" + (1 << 32).to_bytes(8, "big")),
+        SV,
+        ("R-4.2-7", "R-4.3-1"),
+    ),
+    ("shortest-bstr-head-of-24", extra(b"\x58\x18" + bytes(24)), SV, ("R-4.2-7", "R-4.3-1")),
     ("invalid-utf8", extra(b"\x62\xff\xfe"), DE, ("R-4.2-3",)),
     ("duplicate-key", lambda es: build([es[0]] + es), DE, ("R-4.2-4",)),
     (
