@@ -123,9 +123,17 @@ def writes(units: list, shape: str, rng: random.Random) -> list[tuple[bytes, int
             cuts = sorted({rng.randint(1, 3), rng.randint(4, max(4, len(u) - 1))})
             cuts = [c for c in cuts if 0 < c < len(u)]
             prev = 0
+            pieces = []
             for c in cuts + [len(u)]:
-                out.append((u[prev:c], i, i))
+                pieces.append(u[prev:c])
                 prev = c
+            if out and out[-1][2] == i - 1 and len(pieces) > 1:
+                # The previous frame's last piece and this frame's first go in one write:
+                # a write that completes one frame and begins the next (adapter §3.4).
+                tail, first, _ = out.pop()
+                out.append((tail + pieces[0], first, i))
+                pieces = pieces[1:]
+            out.extend((piece, i, i) for piece in pieces)
     return out
 
 
