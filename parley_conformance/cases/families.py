@@ -161,6 +161,20 @@ CBOR = [
         ("R-4.2-10",),
     ),
     ("unsorted-keys", lambda es: build([es[1], es[0]] + es[2:]), ND, ("R-4.2-9",)),
+    # The same length and layout as the valid body, one key byte changed (every key of §4.3
+    # is one byte): a decoder that checks fields at fixed offsets must still see it.
+    (
+        "key-out-of-order-in-place",
+        lambda es: build(es[:-2] + [(bytes([es[-1][0][0] + 9]), es[-2][1]), es[-1]]),
+        ND,
+        ("R-4.2-9",),
+    ),
+    (
+        "last-key-renumbered",
+        lambda es: build(es[:-1] + [(bytes([es[-1][0][0] + 1]), es[-1][1])]),
+        SV,
+        ("R-4.3-1",),
+    ),
 ]
 
 
