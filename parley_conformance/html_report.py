@@ -18,9 +18,9 @@ import socket
 from collections import Counter
 
 from . import __version__, frames_view, groups
+from .cases.live import SHAPES  # the feed shapes of adapter §5.5, one list
 from .runner import FAILING, OUTCOMES, Result, Run
 
-SHAPES = ("whole-flights", "frame-by-frame", "split-frames", "byte-by-byte")
 STDERR_LINES = 60
 
 CSS = """

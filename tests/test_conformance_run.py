@@ -203,7 +203,7 @@ def test_list_selection_and_stable_ids(cli):
         r"^(vector/(positive/suite[12]/tc\d+-[a-z0-9-]+/(emitter|receiver)|"
         r"negative/suite[12]/tc\d+-[a-z0-9-]+)|"
         r"live/(emitter|receiver)/suite[12]/[a-z0-9-]+/"
-        r"(whole-flights|frame-by-frame|split-frames|byte-by-byte)|"
+        r"(whole-flights|frame-by-frame|split-frames|byte-by-byte|records-together)|"
         r"adapter/lifetime/[a-z0-9-]+)$"
     )
     assert all(pat.match(i) for i in ids), [i for i in ids if not pat.match(i)][:5]

@@ -29,9 +29,10 @@ from parley.records import RecordKeys
 from .. import peer as P
 from . import Case, CaseContext, CaseFailure, check_abort, frame_types
 
-SHAPES = ("whole-flights", "frame-by-frame", "split-frames", "byte-by-byte")
+SHAPES = ("whole-flights", "frame-by-frame", "split-frames", "byte-by-byte", "records-together")
 ALL_SHAPES = SHAPES
-NOT_BYTES = SHAPES[:3]  # byte by byte costs one adapter request per byte: used where it matters
+# byte by byte costs one adapter request per byte: used where it matters
+NOT_BYTES = tuple(s for s in SHAPES if s != "byte-by-byte")
 CHUNK = 32
 MESSAGE = bytes((7 * i + 1) & 0xFF for i in range(100))  # records of 32, 32, 32, 4 bytes
 HEADER = b"name=conformance.txt"
@@ -113,6 +114,13 @@ def writes(units: list, shape: str, rng: random.Random) -> list[tuple[bytes, int
         return []
     if shape == "whole-flights":
         return [(b"".join(units), 0, len(units) - 1)]
+    if shape == "records-together":
+        # The flight's first frame alone, then all the others in one write: after E_AUTH,
+        # every DATA record and FINAL arrive in one read, as over TCP with a large buffer.
+        out = [(units[0], 0, 0)]
+        if len(units) > 1:
+            out.append((b"".join(units[1:]), 1, len(units) - 1))
+        return out
     out = []
     for i, u in enumerate(units):
         if shape == "frame-by-frame":
