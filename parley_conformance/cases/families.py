@@ -104,7 +104,7 @@ CBOR = [
     ("tagged-value", extra(b"\xc1\x00"), DE, ("R-4.2-2",)),
     ("negative-key", extra(b"\x00", key=b"\x21"), SV, ("R-4.3-1",)),
     # The shortest head of each width at its lowest value is deterministic (RFC 8949
-    # §4.2.1): the frame is refused only for its unknown key.
+    # section 4.2.1): the frame is refused only for its unknown key.
     ("shortest-head-of-24", extra(b"\x18\x18"), SV, ("R-4.2-7", "R-4.3-1")),
     ("shortest-head-of-256", extra(b"\x19\x01\x00"), SV, ("R-4.2-7", "R-4.3-1")),
     ("shortest-head-of-65536", extra(b"\x1a\x00\x01\x00\x00"), SV, ("R-4.2-7", "R-4.3-1")),
