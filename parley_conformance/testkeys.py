@@ -88,3 +88,39 @@ vHntI4RrW63XnBktCHClBkzvV28EuP5OjtDKxfSzNSwNL5llB61LaPk=
 """,
     },
 }
+
+
+# Keys of other algorithms and curves (parley §12, R-12-2: refused with KEY_SUITE_MISMATCH
+# in either suite), written once by `openssl genpkey` (RSA-2048, P-256, Ed25519). Public by
+# design.
+FOREIGN = {
+    "rsa-2048-public": """\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0AAzk0/PivswO5sUmWpI
+/RFFfo5zqV21PdLTIr1CREINyJzC+CNh3u9q7QscJx+q7HPvCCummMDMOm1iGnx7
+lo4rjfv6ORRXmvp7jxfQyXkM+zU+nvC2kX+XBEDmA8aTczo7cNrTTmmuaWod92cn
+pofdS8j6+PVa0U0k7iiMq8yfAKNLcifeplz4Iga0MtiBhaxHfmM069FzKH1Z/n+L
+SL277Qy1N7wZjv4aE5dQiYCd9+syzp+PYkm6GGX6Rck/uTD9FZDDxZMHeqimwKpG
+24qmVKQE5ua4yNq9DprO7K1NFYGoI0iliNSKOpTRvTzmib/wELF7TzN3Ix93Zet5
+4QIDAQAB
+-----END PUBLIC KEY-----
+""",
+    "p256-public": """\
+-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEFac9ihPUXkP52e97vkQ2agAnNSFq
+D3sVD5bWYCnkzFdBK7Lw7j2jdxwCv53rlKs26iiEcxWeaPMaPhijWquuPA==
+-----END PUBLIC KEY-----
+""",
+    "p256-private": """\
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgFI3XF09F0FbXeg6O
+v9Y5CTpUp8kNlNUJh9q2zp7U38uhRANCAAQVpz2KE9ReQ/nZ73u+RDZqACc1IWoP
+exUPltZgKeTMV0ErsvDuPaN3HAK/neuUqzbqKIRzFZ5o8xo+GKNaq648
+-----END PRIVATE KEY-----
+""",
+    "ed25519-public": """\
+-----BEGIN PUBLIC KEY-----
+MCowBQYDK2VwAyEANm3FHxRKKUn2xjj70R9EwOl7A14Vs4KTuj6PC4+20Pk=
+-----END PUBLIC KEY-----
+""",
+}

@@ -24,6 +24,7 @@ from parley import keys as keyfiles
 from parley.primitives import dsa, ffdh, keyfile, p384
 
 from .. import peer as P
+from ..testkeys import FOREIGN
 from . import Case, CaseContext, CaseFailure, CaseUnsupported, check_abort, frame_bodies
 from .live import close_quietly
 
@@ -171,6 +172,22 @@ def _start_cases() -> list[StartCase]:
                 ("error", "KEY_SUITE_MISMATCH"),
             ),
         ]
+    for name, pem in FOREIGN.items():
+        algorithm, kind = name.rsplit("-", 1)
+        for role in ("emitter", "receiver"):
+            out.append(
+                StartCase(
+                    f"{'own' if kind == 'private' else 'peer'}-key-{algorithm}",
+                    role,
+                    ("R-A3.3-1", "R-12-2"),
+                    f"the {'own' if kind == 'private' else 'pinned'} key is {algorithm}, "
+                    "neither DSA-2048/256 nor P-384",
+                    lambda env, pem=pem, kind=kind: (
+                        {"own_key": pem} if kind == "private" else {"peer_key": pem}
+                    ),
+                    ("error", "KEY_SUITE_MISMATCH"),
+                )
+            )
     for how, _, error in DSA_FAULTS:
         rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
         out.append(
