@@ -91,7 +91,8 @@ vHntI4RrW63XnBktCHClBkzvV28EuP5OjtDKxfSzNSwNL5llB61LaPk=
 
 
 # Keys of other algorithms and curves (parley §12, R-12-2: refused with KEY_SUITE_MISMATCH
-# in either suite), written once by `openssl genpkey` (RSA-2048, P-256, Ed25519). Public by
+# in either suite), written once by `openssl genpkey` (RSA-2048, P-256, Ed25519, and a
+# Diffie-Hellman key on ffdhe2048: suite 1's group, not a signature key). Public by
 # design.
 FOREIGN = {
     "rsa-2048-public": """\
@@ -116,6 +117,33 @@ D3sVD5bWYCnkzFdBK7Lw7j2jdxwCv53rlKs26iiEcxWeaPMaPhijWquuPA==
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgFI3XF09F0FbXeg6O
 v9Y5CTpUp8kNlNUJh9q2zp7U38uhRANCAAQVpz2KE9ReQ/nZ73u+RDZqACc1IWoP
 exUPltZgKeTMV0ErsvDuPaN3HAK/neuUqzbqKIRzFZ5o8xo+GKNaq648
+-----END PRIVATE KEY-----
+""",
+    "ffdhe2048-public": """\
+-----BEGIN PUBLIC KEY-----
+MIICJTCCARcGCSqGSIb3DQEDATCCAQgCggEBAP//////////rfhUWKK7Spqv3FYg
+Jz088di5xYPOLTaVqeE2QRRkM/vMk53OJJs++X0v42NjDHXY9oGyAq7EYXrT3x7V
+1f1lYSQz9R9fBm7QhWNlVT3tGvO1VxNef1fJNZhPDHDg5ot34qaJ2vPv6HId8Vih
+Nq3nNTCsyk9IOnl6vAqxgrMk+2HRCKlLssjj+7lq2rdg1/RoHU9Co945TfSuVu3n
+Y3K7GQsHp8juCm1wngL84c334uzANATNKDQvYZFy/pzphYP/jk8SMu7ygYPD/jsb
+TG+tczu1/LwuwiAFxY7xg30Wg7LG80omwbLv+ohrQjhhKFyX//////////8CAQID
+ggEGAAKCAQEAnHdc01Jm0SnKVi4e8cLeCXYu1I9pwLQT440bUqtnO4+ICrAy4w4j
+et40HAuQXZMbffq7cPu8WJiwjKIjMVqy7ZO8jgYvpjdw1vDe39X/nZdTp39uj/pX
+RAnZCW7HjZSPcd5rCP4LY7NOBdFt8RoBjgylrzmGY5yqRT0Jm93Ge5WgZ8XMGBM8
+uZD7HcS1LIEQqwKqJpWM6E71CTJ0CzqYILfkZteUtthth0NWHb8DE153WvTvu2gd
+i6wuh8YaSW7EdDoKmleuG7Nh9UkNDAku4QNjgdfH8a6CqPeZLqurHjSxivoEiXTc
+kI41AhO9Nk6HNAL4od5Ys105JCRsxPNzPQ==
+-----END PUBLIC KEY-----
+""",
+    "ffdhe2048-private": """\
+-----BEGIN PRIVATE KEY-----
+MIIBPwIBADCCARcGCSqGSIb3DQEDATCCAQgCggEBAP//////////rfhUWKK7Spqv
+3FYgJz088di5xYPOLTaVqeE2QRRkM/vMk53OJJs++X0v42NjDHXY9oGyAq7EYXrT
+3x7V1f1lYSQz9R9fBm7QhWNlVT3tGvO1VxNef1fJNZhPDHDg5ot34qaJ2vPv6HId
+8VihNq3nNTCsyk9IOnl6vAqxgrMk+2HRCKlLssjj+7lq2rdg1/RoHU9Co945TfSu
+Vu3nY3K7GQsHp8juCm1wngL84c334uzANATNKDQvYZFy/pzphYP/jk8SMu7ygYPD
+/jsbTG+tczu1/LwuwiAFxY7xg30Wg7LG80omwbLv+ohrQjhhKFyX//////////8C
+AQIEHwIdALapoWsVwzu8ZVKVbo/NSsxcNY6oWfTpAW69PQ8=
 -----END PRIVATE KEY-----
 """,
     "ed25519-public": """\
