@@ -39,3 +39,27 @@ def test_mutants_are_numbered_stably():
     assert [(m.line, m.what) for m in a] == [(m.line, m.what) for m in b]
     kinds = {m.what.split(" ")[0] for m in a}
     assert {"raise", "return"} <= kinds
+
+
+def test_the_core_is_every_file_the_issue_names():
+    """Issue 10: connection, records, frames, cbor, keyschedule, groups, state and every file of
+    primitives/ are mutated; a new primitive cannot be left out."""
+    tool = _tool()
+    prims = {
+        f"primitives/{p.name}" for p in (ROOT / "reference" / "parley" / "primitives").glob("*.py")
+    }
+    named = {f"{n}.py" for n in ("connection", "records", "frames", "cbor", "keyschedule")}
+    assert set(tool.CORE) == prims | named | {"groups.py", "state.py"}
+
+
+def test_survivor_classes_are_well_formed_and_match_something():
+    """Every entry of tools/mutate-survivors.toml has a known class and a reason, and matches
+    at least one mutant of the committed code (no stale entry)."""
+    tool = _tool()
+    entries = tool.load_classes()
+    assert entries
+    everything = [
+        {**m.__dict__, "span": list(m.span)} for rel in tool.CORE for m in tool.mutants(rel)
+    ]
+    stale = [e for e in entries if not any(tool.classify(r, [e]) for r in everything)]
+    assert not stale, stale[:3]
