@@ -1,5 +1,5 @@
-"""The key-file DER reader refuses everything that is not DER (X.690 §10, §8.1.3, §8.3.2),
-checked on byte strings written out by hand from the rules, not produced by the writer.
+"""The key-file DER reader refuses everything that is not DER (X.690 sections 10, 8.1.3 and
+8.3.2), checked on byte strings written out by hand from the rules, not produced by the writer.
 
 The spec (§12) names the formats but does not require a reader to refuse BER, so the
 conformance suite cannot fail a lenient reader; this is the reference's own strictness
