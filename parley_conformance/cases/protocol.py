@@ -54,7 +54,7 @@ def _pem(label: str, der_bytes: bytes) -> str:
 # is well formed; only the numbers are wrong.  A 2047-bit p is another suite (R-12-2).
 DSA_FAULTS: list[tuple[str, Callable[[int, int, int, int, int], tuple], str]] = [
     ("generator-of-order-2", lambda p, q, g, y, x: (p, q, p - 1, y, x), "KEY_FILE_INVALID"),
-    ("generator-one", lambda p, q, g, y, x: (p, q, 1, 1, x), "KEY_FILE_INVALID"),
+    ("generator-one", lambda p, q, g, y, x: (p, q, 1, y, x), "KEY_FILE_INVALID"),
     ("generator-equals-p", lambda p, q, g, y, x: (p, q, p, y, x), "KEY_FILE_INVALID"),
     (
         "q-not-dividing-p-1",
