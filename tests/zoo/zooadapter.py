@@ -898,6 +898,27 @@ def _no_dsa_y_check():
 
 
 @fault(
+    "one-record-per-read",
+    "in the data phase it takes the first frame of each read and drops the rest (a loop that "
+    "stops after one record)",
+    [
+        "live/receiver/suite1/session/records-together",
+        "live/receiver/suite2/session/records-together",
+    ],
+)
+def _one_record_per_read():
+    original = Receiver.receive_data
+
+    def receive_data(self, data):
+        if self.state is State.STREAMING and len(data) > 4:
+            n = int.from_bytes(bytes(data[:4]), "big")
+            data = data[: 4 + n]
+        return original(self, data)
+
+    Receiver.receive_data = receive_data
+
+
+@fault(
     "exits-1-on-stdin-close",
     "exits with status 1 when its standard input closes (adapter §2.4 step 3: status 0)",
     ["adapter/lifetime/stdin-closed"],
