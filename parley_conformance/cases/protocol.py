@@ -92,6 +92,16 @@ def _bad_dsa(env: Env, how: str, *, own: str | None = None) -> str:
     return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
 
 
+def _dsa_with_x(env: Env, x_of: Callable[[int], int]) -> str:
+    """The emitter's suite-1 key with secret ``x_of(q)`` and its y = g^x (a valid key)."""
+    priv = keyfiles.load_private_key(env.keys.private_pem("emitter").encode(), None).handle
+    assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
+    pr = priv.public.params
+    x = x_of(pr.q)
+    key = dsa.PrivateKey(dsa.PublicKey(pr, pow(pr.g, x, pr.p)), x)
+    return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
+
+
 def _ephemeral(suite: int, value: int) -> bytes:
     return value.to_bytes(32 if suite == 1 else 48, "big")
 
@@ -204,6 +214,19 @@ def _start_cases() -> list[StartCase]:
     # A PKCS#8 DSA key carries x alone and y is computed from it, so the y faults are the
     # pinned key's only.
     own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS
+    # ... and the extreme valid secrets, which a reader must accept (0 < x < q, R-12-4).
+    for how, x_of in (("x-one", lambda q: 1), ("x-q-minus-1", lambda q: q - 1)):
+        out.append(
+            StartCase(
+                f"own-dsa-key-{how}",
+                "emitter",
+                key_rules + ("R-12-4",),
+                f"the own DSA key's x is {how[2:].replace('-', ' ')}: valid, accepted",
+                lambda env, x_of=x_of: {"own_key": _dsa_with_x(env, x_of)},
+                ("running",),
+                suites=(1,),
+            )
+        )
     for how, _, error in own_faults:
         rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
         out.append(
@@ -410,6 +433,9 @@ def _body(sc: StartCase, suite: int):
                 bodies = frame_bodies(result.out)
                 if len(bodies) != 1:
                     raise CaseFailure(f"start sent {len(bodies)} frames; expected E_HELLO alone")
+                if kind == "running":
+                    impl.close()
+                    return
                 g = P.decode(bodies[0]).get(4)
                 want = _public(suite, what[0](suite))
                 if g != want:
