@@ -102,6 +102,19 @@ def _dsa_with_x(env: Env, x_of: Callable[[int], int]) -> str:
     return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
 
 
+def _dsa_pkcs8_v1(env: Env) -> str:
+    """The emitter's suite-1 key as a version 1 PrivateKeyInfo (RFC 5958 §2: OneAsymmetricKey,
+    here without the optional publicKey), written field by field."""
+    from parley.primitives import der
+
+    priv = keyfiles.load_private_key(env.keys.private_pem("emitter").encode(), None).handle
+    assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
+    v0 = keyfile.pkcs8_der(priv)
+    assert v0[4:7] == der.integer(0), "PrivateKeyInfo starts with version 0"
+    body = der.integer(1) + v0[7:]
+    return _pem("PRIVATE KEY", der.encode(0x30, body))
+
+
 def _ephemeral(suite: int, value: int) -> bytes:
     return value.to_bytes(32 if suite == 1 else 48, "big")
 
@@ -215,6 +228,17 @@ def _start_cases() -> list[StartCase]:
     # pinned key's only.
     own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS
     # ... and the extreme valid secrets, which a reader must accept (0 < x < q, R-12-4).
+    out.append(
+        StartCase(
+            "own-dsa-key-pkcs8-version-1",
+            "emitter",
+            key_rules + ("R-12-4",),
+            "the own key is a version 1 PKCS#8 (RFC 5958 OneAsymmetricKey): accepted",
+            lambda env: {"own_key": _dsa_pkcs8_v1(env)},
+            ("running",),
+            suites=(1,),
+        )
+    )
     for how, x_of in (("x-one", lambda q: 1), ("x-q-minus-1", lambda q: q - 1)):
         out.append(
             StartCase(
