@@ -919,6 +919,26 @@ def _one_record_per_read():
 
 
 @fault(
+    "any-ec-curve",
+    "a pinned EC key on any curve is taken for a suite 2 key (§12: only P-384)",
+    ["live/*/suite2/start-peer-key-p256/*"],
+)
+def _any_ec_curve():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from parley.primitives import keyfile
+
+    original = keyfile._library_ec_public
+
+    def _library_ec_public(key):
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            return key
+        return original(key)
+
+    keyfile._library_ec_public = _library_ec_public
+
+
+@fault(
     "exits-1-on-stdin-close",
     "exits with status 1 when its standard input closes (adapter §2.4 step 3: status 0)",
     ["adapter/lifetime/stdin-closed"],
