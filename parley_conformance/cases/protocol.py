@@ -211,56 +211,42 @@ def _start_cases() -> list[StartCase]:
                     ("error", "KEY_SUITE_MISMATCH"),
                 )
             )
-    for how, _, error in DSA_FAULTS:
-        rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
-        out.append(
-            StartCase(
-                f"pinned-dsa-key-{how}",
-                "receiver",
-                key_rules + (rule,),
-                f"the pinned DSA key's numbers are invalid ({how})",
-                lambda env, how=how: {"peer_key": _bad_dsa(env, how)},
-                ("error", error),
-                suites=(1,),
-            )
-        )
     # A PKCS#8 DSA key carries x alone and y is computed from it, so the y faults are the
-    # pinned key's only.
+    # pinned key's only; x's are the own key's.
     own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS
-    # ... and the extreme valid secrets, which a reader must accept (0 < x < q, R-12-4).
-    out.append(
-        StartCase(
-            "own-dsa-key-pkcs8-version-1",
-            "emitter",
-            key_rules + ("R-12-4",),
-            "the own key is a version 1 PKCS#8 (RFC 5958 OneAsymmetricKey): accepted",
-            lambda env: {"own_key": _dsa_pkcs8_v1(env)},
-            ("running",),
-            suites=(1,),
-        )
-    )
-    for how, x_of in (("x-one", lambda q: 1), ("x-q-minus-1", lambda q: q - 1)):
+    for which, role, faults in (("pinned", "receiver", DSA_FAULTS), ("own", "emitter", own_faults)):
+        for how, _, error in faults:
+            out.append(
+                StartCase(
+                    f"{which}-dsa-key-{how}",
+                    role,
+                    key_rules + ("R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4",),
+                    f"the {which} DSA key's numbers are invalid ({how})",
+                    lambda env, how=how, which=which: (
+                        {"peer_key": _bad_dsa(env, how)}
+                        if which == "pinned"
+                        else {"own_key": _bad_dsa(env, how, own="emitter")}
+                    ),
+                    ("error", error),
+                    suites=(1,),
+                )
+            )
+    # ... and own keys a reader must accept (R-12-4): the extreme valid secrets, and a
+    # version 1 PrivateKeyInfo (RFC 5958 OneAsymmetricKey).
+    valid = [
+        ("x-one", "x is 1", lambda env: _dsa_with_x(env, lambda q: 1)),
+        ("x-q-minus-1", "x is q - 1", lambda env: _dsa_with_x(env, lambda q: q - 1)),
+        ("pkcs8-version-1", "a version 1 PKCS#8", _dsa_pkcs8_v1),
+    ]
+    for how, what, pem in valid:
         out.append(
             StartCase(
                 f"own-dsa-key-{how}",
                 "emitter",
                 key_rules + ("R-12-4",),
-                f"the own DSA key's x is {how[2:].replace('-', ' ')}: valid, accepted",
-                lambda env, x_of=x_of: {"own_key": _dsa_with_x(env, x_of)},
+                f"the own DSA key is valid ({what}): accepted",
+                lambda env, pem=pem: {"own_key": pem(env)},
                 ("running",),
-                suites=(1,),
-            )
-        )
-    for how, _, error in own_faults:
-        rule = "R-12-2" if error == "KEY_SUITE_MISMATCH" else "R-12-4"
-        out.append(
-            StartCase(
-                f"own-dsa-key-{how}",
-                "emitter",
-                key_rules + (rule,),
-                f"the own DSA key's numbers are invalid ({how})",
-                lambda env, how=how: {"own_key": _bad_dsa(env, how, own="emitter")},
-                ("error", error),
                 suites=(1,),
             )
         )
