@@ -233,19 +233,19 @@ def _start_cases() -> list[StartCase]:
             )
     # ... and own keys a reader must accept (R-12-4): the extreme valid secrets, and a
     # version 1 PrivateKeyInfo (RFC 5958 OneAsymmetricKey).
-    valid = [
+    valid_keys: list[tuple[str, str, Callable[[Env], str]]] = [
         ("x-one", "x is 1", lambda env: _dsa_with_x(env, lambda q: 1)),
         ("x-q-minus-1", "x is q - 1", lambda env: _dsa_with_x(env, lambda q: q - 1)),
         ("pkcs8-version-1", "a version 1 PKCS#8", _dsa_pkcs8_v1),
     ]
-    for how, what, pem in valid:
+    for how, what, make_key in valid_keys:
         out.append(
             StartCase(
                 f"own-dsa-key-{how}",
                 "emitter",
                 key_rules + ("R-12-4",),
                 f"the own DSA key is valid ({what}): accepted",
-                lambda env, pem=pem: {"own_key": pem(env)},
+                lambda env, make_key=make_key: {"own_key": make_key(env)},
                 ("running",),
                 suites=(1,),
             )
