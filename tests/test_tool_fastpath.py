@@ -193,11 +193,17 @@ def test_receiver_fed_from_a_reused_buffer(keypairs):
     assert hashlib.sha256(b"".join(delivered)).digest() == hashlib.sha256(message).digest()
 
 
+def _twins(keypairs, suite, chunk):
+    """Two identical sessions (same seeds), each past its handshake."""
+    pairs = make_pair(keypairs, suite, chunk=chunk), make_pair(keypairs, suite, chunk=chunk)
+    for e, r in pairs:
+        handshake(e, r)
+    return pairs
+
+
 def test_data_to_send_parts_are_the_same_bytes(keypairs):
     """Two identical sessions (same seeds): pieces joined == data_to_send()."""
-    whole, pieces = make_pair(keypairs, 1, chunk=70000), make_pair(keypairs, 1, chunk=70000)
-    for e, r in (whole, pieces):
-        handshake(e, r)
+    whole, pieces = _twins(keypairs, 1, 70000)
     message = os.urandom(300_000)
     whole[0].send_data(message)
     pieces[0].send_data(message)
@@ -290,9 +296,7 @@ def test_frames_split_across_calls_continue_on_the_fast_path(keypairs, suite, ta
 
 def test_one_record_per_call_is_the_same_bytes(keypairs):
     """send_data of one chunk at a time (the tool's way) writes what one call writes."""
-    whole, pieces = make_pair(keypairs, 2, chunk=1000), make_pair(keypairs, 2, chunk=1000)
-    for e, r in (whole, pieces):
-        handshake(e, r)
+    whole, pieces = _twins(keypairs, 2, 1000)
     message = os.urandom(30_500)
     whole[0].send_data(message)
     for i in range(0, len(message), 1000):

@@ -74,29 +74,29 @@ DSA_PRIVATE_FAULTS: list[tuple[str, Callable[[int, int, int, int, int], tuple], 
 ]
 
 
-def _bad_dsa(env: Env, how: str, *, own: str | None = None) -> str:
-    """A suite-1 key with the numbers of ``how`` (DSA_FAULTS): the emitter's pinned public
-    key, or with ``own`` the private key of that role (parley §12, R-12-4)."""
-    change = {name: fn for name, fn, _ in DSA_FAULTS + DSA_PRIVATE_FAULTS}[how]
-    if own is None:
-        pub = keyfiles.load_public_key(env.keys.public_pem("emitter").encode()).handle
-        assert isinstance(pub, dsa.PublicKey), "a suite-1 key"
-        pr = pub.params
-        p, q, g, y, _ = change(pr.p, pr.q, pr.g, pub.y, 0)
-        return _pem("PUBLIC KEY", keyfile.spki_der(dsa.PublicKey(dsa.Parameters(p, q, g), y)))
-    priv = keyfiles.load_private_key(env.keys.private_pem(own).encode(), None).handle
+def _emitter_dsa(env: Env) -> dsa.PrivateKey:
+    """The emitter's suite-1 test key (its public half is what the receiver pins)."""
+    priv = keyfiles.load_private_key(env.keys.private_pem("emitter").encode(), None).handle
     assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
+    return priv
+
+
+def _bad_dsa(env: Env, how: str, *, own: bool = False) -> str:
+    """The emitter's suite-1 key with the numbers of ``how`` (DSA_FAULTS): as the receiver's
+    pinned public key, or with ``own`` as the emitter's private key (parley §12, R-12-4)."""
+    change = {name: fn for name, fn, _ in DSA_FAULTS + DSA_PRIVATE_FAULTS}[how]
+    priv = _emitter_dsa(env)
     pr = priv.public.params
     p, q, g, y, x = change(pr.p, pr.q, pr.g, priv.public.y, priv.x)
-    key = dsa.PrivateKey(dsa.PublicKey(dsa.Parameters(p, q, g), y), x)
-    return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
+    public = dsa.PublicKey(dsa.Parameters(p, q, g), y)
+    if not own:
+        return _pem("PUBLIC KEY", keyfile.spki_der(public))
+    return _pem("PRIVATE KEY", keyfile.pkcs8_der(dsa.PrivateKey(public, x)))
 
 
 def _dsa_with_x(env: Env, x_of: Callable[[int], int]) -> str:
     """The emitter's suite-1 key with secret ``x_of(q)`` and its y = g^x (a valid key)."""
-    priv = keyfiles.load_private_key(env.keys.private_pem("emitter").encode(), None).handle
-    assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
-    pr = priv.public.params
+    pr = _emitter_dsa(env).public.params
     x = x_of(pr.q)
     key = dsa.PrivateKey(dsa.PublicKey(pr, pow(pr.g, x, pr.p)), x)
     return _pem("PRIVATE KEY", keyfile.pkcs8_der(key))
@@ -107,12 +107,9 @@ def _dsa_pkcs8_v1(env: Env) -> str:
     here without the optional publicKey), written field by field."""
     from parley.primitives import der
 
-    priv = keyfiles.load_private_key(env.keys.private_pem("emitter").encode(), None).handle
-    assert isinstance(priv, dsa.PrivateKey), "a suite-1 key"
-    v0 = keyfile.pkcs8_der(priv)
+    v0 = keyfile.pkcs8_der(_emitter_dsa(env))
     assert v0[4:7] == der.integer(0), "PrivateKeyInfo starts with version 0"
-    body = der.integer(1) + v0[7:]
-    return _pem("PRIVATE KEY", der.encode(0x30, body))
+    return _pem("PRIVATE KEY", der.encode(0x30, der.integer(1) + v0[7:]))
 
 
 def _ephemeral(suite: int, value: int) -> bytes:
@@ -225,7 +222,7 @@ def _start_cases() -> list[StartCase]:
                     lambda env, how=how, which=which: (
                         {"peer_key": _bad_dsa(env, how)}
                         if which == "pinned"
-                        else {"own_key": _bad_dsa(env, how, own="emitter")}
+                        else {"own_key": _bad_dsa(env, how, own=True)}
                     ),
                     ("error", error),
                     suites=(1,),
