@@ -96,8 +96,10 @@ def start_request(
     app_header: bytes = b"",
     message: bytes = b"",
     chunk_size: int = 0,
+    own_key_password: bytes | None = None,
 ) -> dict:
-    return {
+    extra = {} if own_key_password is None else {"own_key_password": own_key_password}
+    return extra | {
         "type": "start",
         "id": rid,
         "session": session,
@@ -111,6 +113,12 @@ def start_request(
         "message": message if role == "emitter" else b"",
         "chunk_size": chunk_size if role == "emitter" else 0,
     }
+
+
+def call_request(rid: int, session: int, op: str, **args: object) -> dict:
+    """An operation of the application (adapter §3.10): ``data`` for send_data, ``error`` for
+    abort."""
+    return {"type": "call", "id": rid, "session": session, "op": op, **args}
 
 
 def feed_request(rid: int, session: int, data: bytes) -> dict:
@@ -138,6 +146,8 @@ class Hello:
     injected_randomness: bool
     deterministic_signatures: bool
     max_message: int
+    encrypted_keys: bool = False  # optional (adapter §3.2): reads ENCRYPTED PRIVATE KEY
+    operations: bool = False  # optional (adapter §3.2): takes call requests (adapter §3.10)
 
 
 @dataclass(frozen=True)
@@ -252,7 +262,14 @@ def parse_hello(msg: dict) -> Hello:
         injected_randomness=_want(msg, "injected_randomness", bool, where),
         deterministic_signatures=_want(msg, "deterministic_signatures", bool, where),
         max_message=_want(msg, "max_message", int, where),
+        encrypted_keys=_optional_bool(msg, "encrypted_keys", where),
+        operations=_optional_bool(msg, "operations", where),
     )
+
+
+def _optional_bool(msg: dict, key: str, where: str) -> bool:
+    """An optional flag of ``hello`` (adapter §3.2): absent means false."""
+    return bool(_want(msg, key, bool, where)) if key in msg else False
 
 
 def check_reply_id(msg: dict, rid: int) -> None:

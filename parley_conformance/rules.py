@@ -34,11 +34,6 @@ UNOBSERVABLE = {
     "not of its bytes (tests/test_spec_rules.py checks the reference)",
     "R-6-2": "erasure of keys in memory is not visible through an adapter",
     "R-9.3-3": "erasure of keys in memory is not visible through an adapter",
-    "R-9.3-9": "the adapter protocol has no request for an application operation (send_data, "
-    "end_stream, abort): API misuse is tested on the reference by tests/test_spec_rules.py "
-    "and tests/test_properties.py",
-    "R-12-1": "the adapter passes keys as unencrypted PKCS#8 (adapter §3.3): PBES2 reading is "
-    "tested on the reference by tests/test_keys.py",
     "R-13.3-1": "constant time: timing is not observable through a pipe with any power "
     "(tests/test_constant_time.py measures the reference)",
     "R-13.3-2": "constant time of exponentiations: not observable through a pipe (as R-13.3-1)",

@@ -45,7 +45,7 @@ class Session:
         role = req.get("role")
         if role not in ("emitter", "receiver"):
             raise BadRequest(f"role must be 'emitter' or 'receiver', got {role!r}")
-        own = _private_key(req.get("own_key"), key_cache)
+        own = _private_key(req.get("own_key"), req.get("own_key_password"), key_cache)
         peer = _public_key(req.get("peer_key"), key_cache)
         if own.suite.number != req.get("suite") or peer.suite.number != req.get("suite"):
             # adapter §3.3: keys that contradict "suite" fail the session (parley §12).
@@ -93,6 +93,30 @@ class Session:
 
     def eof(self) -> list:
         self.party.receive_eof()
+        return []
+
+    def call(self, req: dict) -> list:
+        """An operation of the application (adapter §3.10, parley §8)."""
+        op = req.get("op")
+        party = {"send_data": "emitter", "end_stream": "emitter", "acknowledge": "receiver"}
+        if op not in party and op != "abort":
+            raise BadRequest(f"call: unknown op {op!r}")
+        if party.get(op, self.role) != self.role:
+            raise BadRequest(f"call: {op} is not an operation of the {self.role}")
+        if op == "send_data":
+            data = req.get("data")
+            if not isinstance(data, bytes):
+                raise BadRequest("call: send_data needs data, a byte string")
+            self.party.send_data(data)
+        elif op == "end_stream":
+            self.party.end_stream()
+        elif op == "acknowledge":
+            self.party.acknowledge()
+        else:
+            error = req.get("error")
+            if not isinstance(error, str):
+                raise BadRequest("call: abort needs error, a registry name")
+            self.party.abort(error)
         return []
 
 
@@ -148,13 +172,18 @@ class _Refused:
     def eof(self) -> list:
         return self._fail()
 
+    def call(self, req: dict) -> list:
+        return self._fail()
 
-def _private_key(pem, cache: dict):
+
+def _private_key(pem, password, cache: dict):
     if not isinstance(pem, str):
         raise BadRequest("own_key must be a PEM text string")
-    if pem not in cache:
-        cache[pem] = keyfiles.load_private_key(pem.encode(), None)
-    return cache[pem]
+    if password is not None and not isinstance(password, bytes):
+        raise BadRequest("own_key_password must be a byte string")
+    if (pem, password) not in cache:
+        cache[pem, password] = keyfiles.load_private_key(pem.encode(), password)
+    return cache[pem, password]
 
 
 def _public_key(pem, cache: dict):
@@ -210,7 +239,7 @@ class Adapter:
 
     def __init__(self) -> None:
         self.sessions: dict[int, Session] = {}
-        self.key_cache: dict[str, object] = {}
+        self.key_cache: dict[object, object] = {}
 
     def hello(self) -> dict:
         return {
@@ -223,6 +252,8 @@ class Adapter:
             "injected_randomness": True,
             "deterministic_signatures": True,
             "max_message": MAX_MESSAGE,
+            "encrypted_keys": True,
+            "operations": True,
         }
 
     def handle(self, req: dict) -> dict:
@@ -243,7 +274,7 @@ class Adapter:
             if kind == "close":
                 self.sessions.pop(req.get("session"), None)
                 return {"type": "closed", "id": rid, "session": req.get("session")}
-            if kind in ("feed", "eof"):
+            if kind in ("feed", "eof", "call"):
                 session = self.sessions.get(req.get("session"))
                 if session is None:
                     return {
@@ -257,6 +288,8 @@ class Adapter:
                     if not isinstance(data, bytes):
                         raise BadRequest("feed: data must be a byte string")
                     return _result(req, session, lambda: session.feed(data))
+                if kind == "call":
+                    return _result(req, session, lambda: session.call(req))
                 return _result(req, session, session.eof)
             raise BadRequest(f"unknown request type {kind!r}")
         except BadRequest as exc:

@@ -192,6 +192,7 @@ class ImplSession:
         app_header: bytes = b"",
         message: bytes = b"",
         chunk_size: int = 0,
+        own_key_password: bytes | None = None,
         peer_label: str = "runner",
         record_in: bool = True,
     ) -> None:
@@ -211,6 +212,7 @@ class ImplSession:
             app_header=app_header,
             message=message,
             chunk_size=chunk_size,
+            own_key_password=own_key_password,
         )
         self.session_id = client.new_session_id()
         self.released = bytearray()
@@ -251,6 +253,14 @@ class ImplSession:
     def eof(self) -> ap.Result:
         self.ctx.transcript.event(f"end of transport: {self.peer_label} → {self.label}")
         return self._call("eof", lambda rid: ap.eof_request(rid, self.session_id))
+
+    def call(self, op: str, **args: object) -> ap.Result:
+        """The application performs ``op`` (adapter §3.10)."""
+        if not self.client.hello.operations:
+            raise CaseUnsupported("needs operations (adapter §3.2, adapter §3.10)")
+        shown = ", ".join(f"{k}={v!r}" for k, v in args.items())
+        self.ctx.transcript.event(f"application calls {op}({shown}) on {self.label}")
+        return self._call(op, lambda rid: ap.call_request(rid, self.session_id, op, **args))
 
     def close(self) -> None:
         if self.client.alive:

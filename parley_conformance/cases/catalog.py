@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import Case, interop, lifetime, live, protocol, vectors
+from . import Case, interop, lifetime, live, operations, protocol, vectors
 
 
 def live_cases() -> list[Case]:
-    """The cases that need no vectors: live sessions, start cases, the adapter's lifetime."""
-    return live.cases() + protocol.cases() + lifetime.cases()
+    """The cases that need no vectors: live sessions, start cases, the application's
+    operations, the adapter's lifetime."""
+    return live.cases() + protocol.cases() + operations.cases() + lifetime.cases()
 
 
 def run_cases(vector_folder: Path) -> list[Case]:

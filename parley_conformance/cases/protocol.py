@@ -24,7 +24,7 @@ from parley import keys as keyfiles
 from parley.primitives import dsa, ffdh, keyfile, p384
 
 from .. import peer as P
-from ..testkeys import FOREIGN
+from ..testkeys import ENCRYPTED, FOREIGN, PASSWORD
 from . import Case, CaseContext, CaseFailure, CaseUnsupported, check_abort, frame_bodies
 from .live import close_quietly
 
@@ -146,6 +146,7 @@ class StartCase:
     expect: tuple  # ("error", NAME) | ("reply-error", code) | ("g", secret fn) | ("running",)
     suites: tuple[int, ...] = (1, 2)
     needs_injection: bool = False
+    needs_encrypted_keys: bool = False
 
 
 def _start_cases() -> list[StartCase]:
@@ -208,6 +209,76 @@ def _start_cases() -> list[StartCase]:
                     ("error", "KEY_SUITE_MISMATCH"),
                 )
             )
+    # Encrypted own keys (R-12-1, R-12-5), written by OpenSSL (testkeys.ENCRYPTED): read with
+    # the password; without it, with another one, or with a damaged ciphertext refused.
+    enc_rules = ("R-A3.3-1", "R-12-1")
+    default = ("hmacWithSHA256", "aes-256-cbc", 2048)
+    for role in ("emitter", "receiver"):
+        out += [
+            StartCase(
+                "own-key-encrypted",
+                role,
+                enc_rules,
+                "own_key encrypted (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC) with its password",
+                lambda env, role=role: {
+                    "own_key": ENCRYPTED[env.suite, role, default],
+                    "own_key_password": PASSWORD,
+                },
+                ("running",),
+                needs_encrypted_keys=True,
+            ),
+            StartCase(
+                "own-key-encrypted-wrong-password",
+                role,
+                enc_rules + ("R-12-5",),
+                "own_key encrypted, and another password given",
+                lambda env, role=role: {
+                    "own_key": ENCRYPTED[env.suite, role, default],
+                    "own_key_password": PASSWORD + b"!",
+                },
+                ("error", "KEY_PASSWORD_WRONG"),
+                needs_encrypted_keys=True,
+            ),
+            StartCase(
+                "own-key-encrypted-no-password",
+                role,
+                enc_rules + ("R-12-5",),
+                "own_key encrypted, and no password given",
+                lambda env, role=role: {"own_key": ENCRYPTED[env.suite, role, default]},
+                ("error", "KEY_PASSWORD_WRONG"),
+                needs_encrypted_keys=True,
+            ),
+            StartCase(
+                "own-key-encrypted-damaged",
+                role,
+                enc_rules + ("R-12-5",),
+                "own_key encrypted, one ciphertext bit changed so that its padding breaks",
+                lambda env, role=role: {
+                    "own_key": _damage_padding(ENCRYPTED[env.suite, role, default]),
+                    "own_key_password": PASSWORD,
+                },
+                ("error", "KEY_PASSWORD_WRONG"),
+                needs_encrypted_keys=True,
+            ),
+        ]
+    for (suite, role, scheme), pem in ENCRYPTED.items():
+        if scheme == default:
+            continue
+        prf, cipher, iterations = scheme
+        out.append(
+            StartCase(
+                f"own-key-encrypted-{prf.removeprefix('hmacWith').lower()}-{cipher}-{iterations}",
+                role,
+                enc_rules,
+                f"own_key encrypted with PBKDF2-HMAC-{prf.removeprefix('hmacWith')} "
+                f"({'no PRF field, its default' if prf == 'hmacWithSHA1' else 'PRF field'}), "
+                f"{iterations} iterations, {cipher.upper()}: read",
+                lambda env, pem=pem: {"own_key": pem, "own_key_password": PASSWORD},
+                ("running",),
+                suites=(suite,),
+                needs_encrypted_keys=True,
+            )
+        )
     # A PKCS#8 DSA key carries x alone and y is computed from it, so the y faults are the
     # pinned key's only; x's are the own key's.
     own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS
@@ -337,6 +408,19 @@ def _start_cases() -> list[StartCase]:
     return out
 
 
+def _damage_padding(pem: str) -> str:
+    """An EncryptedPrivateKeyInfo whose last plaintext byte decrypts with bit 7 flipped: its
+    PKCS#7 padding (1 to 16) becomes 129 to 144, which no password makes valid (CBC: bit i of
+    the next-to-last ciphertext block flips bit i of the last plaintext block)."""
+    import base64
+
+    lines = pem.strip().splitlines()
+    der_bytes = bytearray(base64.b64decode("".join(lines[1:-1])))
+    der_bytes[-17] ^= 0x80  # the ciphertext is the structure's last field
+    label = lines[0].removeprefix("-----BEGIN ").removesuffix("-----")
+    return _pem(label, bytes(der_bytes))
+
+
 def _cut(pem: str) -> str:
     lines = pem.strip().splitlines()
     body = lines[1:-1]
@@ -347,6 +431,8 @@ def _body(sc: StartCase, suite: int):
     def body(ctx: CaseContext) -> None:
         if sc.needs_injection and not ctx.hello.injected_randomness:
             raise CaseUnsupported("needs injected randomness (adapter §4.4)")
+        if sc.needs_encrypted_keys and not ctx.hello.encrypted_keys:
+            raise CaseUnsupported("needs encrypted key files (adapter §3.2, `encrypted_keys`)")
         keys = P.fixed_keyset(suite)
         env = Env(suite, keys)
         other = "receiver" if sc.role == "emitter" else "emitter"
@@ -438,6 +524,11 @@ def _body(sc: StartCase, suite: int):
                         [impl.summary()],
                     )
                 bodies = frame_bodies(result.out)
+                if sc.role == "receiver":  # a Receiver sends nothing at start (adapter §4.1)
+                    if result.out:
+                        raise CaseFailure(f"start sent {len(bodies)} frames; expected none")
+                    impl.close()
+                    return
                 if len(bodies) != 1:
                     raise CaseFailure(f"start sent {len(bodies)} frames; expected E_HELLO alone")
                 if kind == "running":

@@ -202,10 +202,13 @@ class _Session:
         header the application cannot accept (§14).  ``error`` is a registry
         name (§11); a local one is sent as ``INTERNAL_ERROR``.  Raises the
         error, like every failure; ``data_to_send()`` then holds the ABORT.
-        In DONE there is nothing left to abort: the error is raised, nothing
-        is sent.
+        In DONE there is nothing left to abort: §9.2 has no such row there, so
+        ``API_MISUSE`` is raised, the session stays DONE and nothing is sent
+        (§9.3, R-9.3-9).
         """
         self._check_alive()
+        if self.state is State.DONE:
+            self._fail(LocalProtocolError("abort is not legal in state DONE"), [])
         self._fail(ParleyError(error, detail), [])
 
     # -- machinery ---------------------------------------------------------

@@ -953,6 +953,61 @@ def _exits_1():
     ra.serve = serve_then_fail
 
 
+@fault(
+    "pbkdf2-prf-ignored",
+    "an encrypted key's PBKDF2 PRF field is ignored: HMAC-SHA-1, the default, is always used "
+    "(parley §12, R-12-1: the PRF named is used)",
+    [
+        "live/*/*/start-own-key-encrypted/*",
+        "live/emitter/suite2/start-own-key-encrypted-sha384-*",
+    ],
+)
+def _pbkdf2_prf_ignored():
+    from cryptography.hazmat.primitives import hashes
+
+    from parley.primitives import pbes2
+
+    for oid in pbes2._PRFS:
+        pbes2._PRFS[oid] = hashes.SHA1
+
+
+@fault(
+    "abort-in-done-raises-its-error",
+    "abort(error) in DONE reports the error given, not API_MISUSE (the reference before "
+    "spec 1.1's §9.3 row)",
+    ["live/*/*/call-abort-*-in-done/*"],
+)
+def _abort_in_done():
+    from parley import ParleyError
+
+    def abort(self, error, detail=""):
+        self._check_alive()
+        self._fail(ParleyError(error, detail), [])
+
+    _Session.abort = abort
+
+
+@fault(
+    "ignores-send-after-final",
+    "send_data after FINAL (WAIT_ACK) is silently dropped instead of API_MISUSE (§9.3)",
+    [
+        "live/emitter/*/call-send-data-in-wait-ack/*",
+        "live/emitter/*/call-send-data-empty-in-wait-ack/*",
+    ],
+)
+def _ignores_send_after_final():
+    from parley.connection import Emitter
+
+    original = Emitter.send_data
+
+    def send_data(self, data):
+        if self.state is State.WAIT_ACK:
+            return None
+        return original(self, data)
+
+    Emitter.send_data = send_data
+
+
 # -- not faults: adapters for the runner's resource tests ---------------------------------
 
 
