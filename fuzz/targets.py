@@ -83,12 +83,12 @@ def read_frames(pieces, limit: int):
     try:
         for piece in pieces:
             reader.feed(piece)
-            while (body := reader.next_frame(limit)) is not None:
+            while (body := reader.next_view(limit)) is not None:
                 if len(body) > limit:
                     raise oracle.OracleViolation(
                         f"a body of {len(body)} bytes passed limit {limit}"
                     )
-                bodies.append(body)
+                bodies.append(bytes(body))  # a view lasts until the next feed
     except RemoteProtocolError as exc:
         return bodies, exc.error.name
     return bodies, None

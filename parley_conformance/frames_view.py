@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from parley import cbor
+from parley import cbor, cbor_diag
 
 # §4.3 keys, named as in §5 and §7 (the same table as tools/checkvectors' FIELD_NAMES).
 TYPES = {1: "E_HELLO", 2: "R_HELLO", 3: "E_AUTH", 4: "DATA", 5: "FINAL", 6: "ACK", 7: "ABORT"}
@@ -67,7 +67,7 @@ def value_text(v: object, limit: int = SHOWN_BYTES) -> str:
             return f"h'{b[:limit].hex()}…' ({len(b)} bytes)"
         return f"h'{b.hex()}'"
     try:
-        return cbor.diagnostic(v)
+        return cbor_diag.diagnostic(v)
     except (TypeError, ValueError):
         return repr(v)
 

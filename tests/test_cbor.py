@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from parley import errors
-from parley.cbor import CBORError, decode, diagnostic, encode
+from parley.cbor import CBORError, decode, encode
+from parley.cbor_diag import diagnostic
 
 
 def h(hexstr: str) -> bytes:

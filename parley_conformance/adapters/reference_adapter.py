@@ -47,13 +47,6 @@ class Session:
             raise BadRequest(f"role must be 'emitter' or 'receiver', got {role!r}")
         own = _private_key(req.get("own_key"), req.get("own_key_password"), key_cache)
         peer = _public_key(req.get("peer_key"), key_cache)
-        if own.suite.number != req.get("suite") or peer.suite.number != req.get("suite"):
-            # adapter §3.3: keys that contradict "suite" fail the session (parley §12).
-            raise ParleyError(
-                "KEY_SUITE_MISMATCH",
-                f"the keys are for suite {own.suite.number}/{peer.suite.number}, "
-                f"the request says suite {req.get('suite')!r}",
-            )
         draws = req.get("entropy")
         # adapter §4.4: every draw takes the next entry, whose purpose and length it checks.
         entropy = SystemEntropy() if draws is None else _Injected(draws)
@@ -67,7 +60,14 @@ class Session:
             deterministic_signatures=bool(req.get("deterministic_signatures")),
             app_header=req.get("app_header", b"") if emitter else b"",
             chunk_size=req.get("chunk_size", 0) if emitter else 1 << 16,
-        )
+        )  # refuses an own and a pinned key of different suites, and the §10 limits
+        if own.suite.number != req.get("suite"):
+            # adapter §3.3: keys that contradict "suite" fail the session (parley §12).
+            raise ParleyError(
+                "KEY_SUITE_MISMATCH",
+                f"the keys are for suite {own.suite.number}, the request says suite "
+                f"{req.get('suite')!r}",
+            )
         self.party = Emitter(config) if role == "emitter" else Receiver(config)
 
     def start(self) -> list:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from parley import cbor
+from parley import cbor, cbor_diag
 
 from .. import peer as P
 from .live import CHUNK, Complete, Flight, Reject, Scenario
@@ -236,7 +236,7 @@ def state_scenarios() -> list[Scenario]:
                     f"state-{state}-{name}",
                     role,
                     "§9.2",
-                    f"in {state.upper().replace('-', '_')}: {cbor.diagnostic(body)}",
+                    f"in {state.upper().replace('-', '_')}: {cbor_diag.diagnostic(body)}",
                     Reject(error, released=released),
                     suites=(1,),
                     rules=rules,

@@ -719,6 +719,19 @@ def receiver_scenarios() -> list[Scenario]:
     )
     add(
         Scenario(
+            "seq-past-2-16",
+            R,
+            "§4.2, §7.3",
+            "65537 one-byte records: seq reaches 2^16, whose CBOR head is 5 bytes",
+            Complete(),
+            message=bytes(i & 0xFF for i in range(65537)),
+            chunk=1,
+            shapes=("whole-flights",),
+            suites=(1,),
+        )
+    )
+    add(
+        Scenario(
             "largest-records",
             R,
             "§10",
@@ -1333,6 +1346,19 @@ def emitter_scenarios() -> list[Scenario]:
             "a 4096-byte application header",
             Complete(),
             app_header=b"h" * 4096,
+        )
+    )
+    add(
+        Scenario(
+            "seq-past-2-16",
+            E,
+            "§4.2, §7.3",
+            "65537 one-byte records: seq reaches 2^16, whose CBOR head is 5 bytes",
+            Complete(),
+            message=bytes(i & 0xFF for i in range(65537)),
+            chunk=1,
+            shapes=("whole-flights",),
+            suites=(2,),
         )
     )
     add(

@@ -279,6 +279,22 @@ def _start_cases() -> list[StartCase]:
                 needs_encrypted_keys=True,
             )
         )
+    # The application's own values one above their limits (§10, R-10-1: LIMIT_EXCEEDED); the
+    # limits themselves are live cases (max-app-header, largest-records).
+    for name, title, change in (
+        ("app-header-4097", "a 4097-byte application header", {"app_header": b"h" * 4097}),
+        ("chunk-size-262145", "a chunk size of 262145 bytes", {"chunk_size": 262145}),
+    ):
+        out.append(
+            StartCase(
+                name,
+                "emitter",
+                ("R-10-1", "R-A3.3-2"),
+                f"{title}: one above its limit",
+                lambda env, change=change: dict(change),
+                ("error", "LIMIT_EXCEEDED"),
+            )
+        )
     # A PKCS#8 DSA key carries x alone and y is computed from it, so the y faults are the
     # pinned key's only; x's are the own key's.
     own_faults = [f for f in DSA_FAULTS if not f[0].startswith("y-")] + DSA_PRIVATE_FAULTS

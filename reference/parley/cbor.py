@@ -34,13 +34,12 @@ descending, and runs in time linear in the input length.  Error messages name
 the problem and the byte offset but never quote the input, which may be
 secret.
 
-``diagnostic`` renders a value in RFC 8949 §8 diagnostic notation, for the
-test-vector files.
+Diagnostic notation (RFC 8949 §8), for the vector files and reports, is in
+``cbor_diag``.
 """
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any
 
@@ -51,7 +50,6 @@ __all__ = [
     "MALFORMED",
     "NON_DETERMINISTIC",
     "decode",
-    "diagnostic",
     "encode",
 ]
 
@@ -73,7 +71,7 @@ _UINT, _NINT, _BYTES, _TEXT, _ARRAY, _MAP, _TAG, _SIMPLE = range(8)
 # Simple values of the subset (RFC 8949 §3.3): additional info 20, 21, 22.
 _SIMPLE_VALUES = {20: False, 21: True, 22: None}
 
-# Deeper nesting than this is refused by encode() and diagnostic() (which are
+# Deeper nesting than this is refused by encode() and cbor_diag.diagnostic() (which are
 # recursive), so that a cyclic or absurdly deep object gives a TypeError
 # instead of a RecursionError.  Parley's messages nest at most a few levels.
 _MAX_ENCODE_DEPTH = 256
@@ -285,17 +283,12 @@ _NO_KEY = object()  # the key slot of an array, or of a map awaiting a key
 
 
 def _as_buffer(data: bytes | bytearray | memoryview) -> bytes | memoryview:
-    """A zero-copy, indexable view of ``data`` (``buf[i]`` is an int)."""
+    """A zero-copy, indexable view of ``data`` (``buf[i]`` is an int): bytes as they are,
+    any other bytes-like object as a one-dimensional view of bytes (TypeError otherwise,
+    or if it is not C-contiguous: a caller's bug)."""
     if type(data) is bytes:
         return data
-    if isinstance(data, bytes):
-        return bytes(data)
-    if isinstance(data, (bytearray, memoryview)):
-        view = memoryview(data)
-        if view.ndim != 1 or view.format != "B":
-            view = view.cast("B")  # TypeError if not C-contiguous: a caller bug
-        return view
-    raise TypeError(f"decode() needs bytes, bytearray or memoryview, not {type(data).__name__}")
+    return memoryview(data).cast("B")
 
 
 def decode(
@@ -469,63 +462,3 @@ def _decode_text(raw: bytes | memoryview, offset: int) -> str:
     # Raised outside the except block: the UnicodeDecodeError (whose message
     # quotes the offending byte) is not chained to the CBORError.
     raise CBORError(MALFORMED, bad, "invalid UTF-8 in a text string")
-
-
-# --------------------------------------------------------------------------
-# Diagnostic notation
-# --------------------------------------------------------------------------
-
-
-def diagnostic(obj: object) -> str:
-    """RFC 8949 §8 diagnostic notation of a value of the §4.2 subset.
-
-    Integers in decimal, byte strings as ``h'…'`` (lowercase hex), text as a
-    JSON string (non-ASCII as ``\\uXXXX`` escapes, as in RFC 8949 Appendix A),
-    arrays ``[a, b]``, maps ``{k: v, k2: v2}`` in encoding order (bytewise
-    order of the encoded keys), ``true`` / ``false`` / ``null``.  The output
-    is a function of the value alone, hence deterministic.
-    """
-    parts: list[str] = []
-    _diag_into(obj, parts, 0)
-    return "".join(parts)
-
-
-def _diag_into(obj: object, parts: list[str], depth: int) -> None:
-    if obj is None:
-        parts.append("null")
-    elif obj is True:
-        parts.append("true")
-    elif obj is False:
-        parts.append("false")
-    elif isinstance(obj, int):
-        _int_head(int(obj))  # range check
-        parts.append(str(int(obj)))
-    elif isinstance(obj, (bytes, bytearray, memoryview)):
-        parts.append(f"h'{bytes(obj).hex()}'")
-    elif isinstance(obj, str):
-        _utf8(obj)  # encodability check
-        parts.append(json.dumps(obj, ensure_ascii=True))
-    elif isinstance(obj, (list, tuple)):
-        if depth >= _MAX_ENCODE_DEPTH:
-            raise TypeError("nesting too deep (cyclic structure?)")
-        parts.append("[")
-        for i, item in enumerate(obj):
-            if i:
-                parts.append(", ")
-            _diag_into(item, parts, depth + 1)
-        parts.append("]")
-    elif isinstance(obj, dict):
-        if depth >= _MAX_ENCODE_DEPTH:
-            raise TypeError("nesting too deep (cyclic structure?)")
-        pairs = [(_encode_key(k), k, v) for k, v in obj.items()]
-        pairs.sort(key=_first)
-        parts.append("{")
-        for i, (_, key, value) in enumerate(pairs):
-            if i:
-                parts.append(", ")
-            _diag_into(key, parts, depth + 1)
-            parts.append(": ")
-            _diag_into(value, parts, depth + 1)
-        parts.append("}")
-    else:
-        raise TypeError(f"cannot render {type(obj).__name__} in the §4.2 CBOR profile")

@@ -64,8 +64,7 @@ class FrameReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         self.release()
-        view = memoryview(data)
-        self._view = view if view.format == "B" and view.ndim == 1 else view.cast("B")
+        self._view = memoryview(data).cast("B")  # any bytes-like object, as bytes
 
     def release(self) -> None:
         """Copy the unconsumed fed bytes into the reader and drop the borrowed view.
@@ -111,11 +110,6 @@ class FrameReader:
             return None
         self._buf = bytearray()
         return memoryview(buf)[LENGTH_PREFIX:]
-
-    def next_frame(self, limit: int) -> bytes | None:
-        """Like ``next_view``, as ``bytes`` of its own."""
-        body = self.next_view(limit)
-        return None if body is None else bytes(body)
 
     @staticmethod
     def _declared(prefix, limit: int) -> int:

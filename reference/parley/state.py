@@ -80,31 +80,3 @@ def legal_messages(role: Role, state: State) -> frozenset[str]:
     if state not in TERMINAL:
         names |= {ev[5:] for ev in GLOBAL_ROWS if ev.startswith("recv ")}
     return frozenset(names)
-
-
-def markdown_table() -> str:
-    """§9.2 as Markdown, generated from the table above."""
-    lines = ["| Role | State | Event | Next state | Sends |", "|---|---|---|---|---|"]
-    for (role, state, event), (nxt, sends) in TRANSITIONS.items():
-        lines.append(f"| {role.value} | {state.value} | {event} | {nxt.value} | {sends or '—'} |")
-    for event, (nxt, sends) in GLOBAL_ROWS.items():
-        lines.append(f"| both | any but DONE, FAILED | {event} | {nxt.value} | {sends or '—'} |")
-    for event, (nxt, sends) in DONE_ROWS.items():
-        lines.append(f"| both | DONE | {event} | {nxt.value} | {sends or '—'} |")
-    return "\n".join(lines)
-
-
-def diagram() -> str:
-    """§9.2's diagram: each role's path through the table, one line per transition."""
-    lines = []
-    for role in Role:
-        lines.append(f"{role.value}:")
-        for (r, state, event), (nxt, sends) in TRANSITIONS.items():
-            if r is role:
-                out = f" / sends {sends}" if sends and event.startswith("recv") else ""
-                lines.append(f"  {state.value:<13} --{event}{out}--> {nxt.value}")
-        lines.append(
-            "  (any state but DONE, FAILED) --error / sends ABORT, recv ABORT, "
-            "end of transport--> FAILED"
-        )
-    return "\n".join(lines)

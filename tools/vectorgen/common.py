@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from parley import cbor, keys
+from parley import cbor_diag, keys
 from parley.entropy import SeededEntropy
 from parley.errors import ParleyError
 from parley.frames import (
@@ -166,7 +166,7 @@ def frame_view(index: int, direction: str, raw: bytes) -> dict:
             item = None
         if item is not None:
             if len(body) <= BIG_BODY:
-                diag = cbor.diagnostic(item)
+                diag = cbor_diag.diagnostic(item)
             try:
                 name = TYPE_NAMES.get(message_type(item))
             except ParleyError:
