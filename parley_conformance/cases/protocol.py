@@ -112,6 +112,36 @@ def _dsa_pkcs8_v1(env: Env) -> str:
     return _pem("PRIVATE KEY", der.encode(0x30, der.integer(1) + v0[7:]))
 
 
+def _der_of(pem: str) -> bytes:
+    import base64
+
+    return base64.b64decode("".join(pem.strip().splitlines()[1:-1]))
+
+
+def _pkcs8_variant(env: Env, how: str) -> str:
+    """The emitter's key as a PKCS#8 PrivateKeyInfo changed field by field (RFC 5958 §2)."""
+    from parley.primitives import der
+
+    pki = _der_of(env.keys.private_pem("emitter"))
+    head = 2 if pki[1] < 0x80 else 2 + (pki[1] & 0x7F)
+    content = pki[head:]
+    assert content[:3] == der.integer(0), "PrivateKeyInfo starts with version 0"
+    if how == "with-attributes":
+        content += b"\xa0\x00"  # [0] IMPLICIT SET OF Attribute, empty
+    else:
+        content += der.integer(5)
+    return _pem("PRIVATE KEY", der.encode(0x30, content))
+
+
+def _dsa_without_parameters(env: Env) -> str:
+    """The emitter's suite-1 public key with the DSA OID alone in its AlgorithmIdentifier."""
+    from parley.primitives import der
+
+    key = _emitter_dsa(env).public
+    algorithm = der.sequence(der.oid("1.2.840.10040.4.1"))
+    return _pem("PUBLIC KEY", der.sequence(algorithm, der.bit_string(der.integer(key.y))))
+
+
 def _ephemeral(suite: int, value: int) -> bytes:
     return value.to_bytes(32 if suite == 1 else 48, "big")
 
@@ -315,6 +345,47 @@ def _start_cases() -> list[StartCase]:
                     suites=(1,),
                 )
             )
+    # PKCS#8 structure (RFC 5958 §2): [0] attributes after the key are read, a field that is
+    # not a PrivateKeyInfo's is KEY_FILE_INVALID (OpenSSL 3 reads and refuses the same; it
+    # refuses a version 1 key's [1] publicKey too, so §12 leaves that one open); a pinned key
+    # cut short or a DSA key without its parameters is unreadable.
+    for how, what, expect in (
+        ("with-attributes", "with an empty [0] attributes field", ("running",)),
+        ("field-after-key", "with an INTEGER after the key", ("error", "KEY_FILE_INVALID")),
+    ):
+        out.append(
+            StartCase(
+                f"own-key-pkcs8-{how}",
+                "emitter",
+                key_rules,
+                f"the own key is a PKCS#8 {what}",
+                lambda env, how=how: {"own_key": _pkcs8_variant(env, how)},
+                expect,
+            )
+        )
+    for role in ("emitter", "receiver"):
+        other = "receiver" if role == "emitter" else "emitter"
+        out.append(
+            StartCase(
+                "peer-key-truncated",
+                role,
+                key_rules,
+                "peer_key's PEM body cut in half",
+                lambda env, other=other: {"peer_key": _cut(env.keys.public_pem(other))},
+                ("error", "KEY_FILE_INVALID"),
+            )
+        )
+    out.append(
+        StartCase(
+            "pinned-dsa-key-without-parameters",
+            "receiver",
+            key_rules,
+            "the pinned DSA key's AlgorithmIdentifier has no domain parameters",
+            lambda env: {"peer_key": _dsa_without_parameters(env)},
+            ("error", "KEY_FILE_INVALID"),
+            suites=(1,),
+        )
+    )
     # ... and own keys a reader must accept (R-12-4): the extreme valid secrets, and a
     # version 1 PrivateKeyInfo (RFC 5958 OneAsymmetricKey).
     valid_keys: list[tuple[str, str, Callable[[Env], str]]] = [
