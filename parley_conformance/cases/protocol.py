@@ -309,18 +309,19 @@ def _start_cases() -> list[StartCase]:
                 needs_encrypted_keys=True,
             )
         )
-    # The application's own values one above their limits (§10, R-10-1: LIMIT_EXCEEDED); the
-    # limits themselves are live cases (max-app-header, largest-records).
+    # The application's own values outside their limits (§10, R-10-1: LIMIT_EXCEEDED); the
+    # limits themselves are live cases (max-app-header, largest-records, seq-past-2-16).
     for name, title, change in (
         ("app-header-4097", "a 4097-byte application header", {"app_header": b"h" * 4097}),
         ("chunk-size-262145", "a chunk size of 262145 bytes", {"chunk_size": 262145}),
+        ("chunk-size-0", "a chunk size of 0 bytes", {"chunk_size": 0}),
     ):
         out.append(
             StartCase(
                 name,
                 "emitter",
                 ("R-10-1", "R-A3.3-2"),
-                f"{title}: one above its limit",
+                f"{title}: outside its limits",
                 lambda env, change=change: dict(change),
                 ("error", "LIMIT_EXCEEDED"),
             )
