@@ -29,7 +29,7 @@ from .errors import (
     PeerAborted,
     RemoteProtocolError,
 )
-from .events import Acknowledged, Data, EndOfStream, Event, HandshakeComplete
+from .events import _DATA_NEW, _DATA_SET, Acknowledged, Data, EndOfStream, Event, HandshakeComplete
 from .frames import (
     ABORT,
     ACK,
@@ -68,6 +68,9 @@ _EMITTER_DATA_STAYS = _EMITTER_DATA_ROW is not None and _EMITTER_DATA_ROW[0] is 
 _RECEIVER_DATA_STAYS = _RECEIVER_DATA_ROW is not None and _RECEIVER_DATA_ROW[0] is State.STREAMING
 
 _U32 = struct.Struct(">I").unpack_from  # a frame's length prefix (§4.1)
+# The per-record paths test the state against this constant: an Enum member read from its
+# class (State.STREAMING) costs about 0.15 µs a time on CPython 3.11.
+_STREAMING = State.STREAMING
 
 Trace = Callable[[str, object], None]
 
@@ -381,7 +384,7 @@ class Emitter(_Session):
         try:
             if (
                 0 < len(data) <= self.config.chunk_size
-                and self.state is State.STREAMING
+                and self.state is _STREAMING
                 and _EMITTER_DATA_STAYS
                 and self._trace_fn is None
             ):
@@ -503,6 +506,7 @@ class Receiver(_Session):
         self._expected_seq = 0
         self._offset = 0
         self._final: tuple[int, int, bytes] | None = None  # (seq, total, tag_f) of FINAL
+        self._shape = _NO_SHAPE  # the fast loop's last record layout (receive_data)
 
     def acknowledge(self) -> None:
         """The application has committed the message: compose the ACK (§7.4, §8).
@@ -593,15 +597,11 @@ class Receiver(_Session):
         earlier call is completed the general way first (its missing bytes
         only), and the fast path goes on after it.
         """
-        if (
-            self.state is not State.STREAMING
-            or self.error is not None
-            or self._trace_fn is not None
-        ):
+        if self.state is not _STREAMING or self.error is not None or self._trace_fn is not None:
             return super().receive_data(data)
         events: list[Event] = []
-        view = memoryview(data)
-        if view.format != "B" or view.ndim != 1:
+        view = memoryview(data)  # of bytes: format "B", one dimension (its format costs 0.05 µs)
+        if type(data) is not bytes and (view.format != "B" or view.ndim != 1):
             view = view.cast("B")
         end = len(view)
         pos = 0
@@ -639,22 +639,22 @@ class Receiver(_Session):
         mac, ctr, ad, append = keys._data_mac, keys._ctr, keys.ad, events.append
         max_chunk = records.MAX_CHUNK
         expected, offset = self._expected_seq, self._offset  # written back below
+        # The layout of the session's last record frame (records.data_shape), kept across
+        # calls; _NO_SHAPE's frame never fits in a buffer.
+        shape = self._shape if inline else _NO_SHAPE
+        unpack, frame, start, ct_end, head, key, lowest, above = shape
+        if frame - 4 > MAX_RECORD_FRAME or ct_end - start > max_chunk:
+            frame = end + 1  # the general way names the limit (the limits may be patched)
         try:
             while end - pos > 4:
-                n = _U32(view, pos)[0]
-                stop = pos + 4 + n
-                if stop > end or n > MAX_RECORD_FRAME:
-                    break  # partial, or FRAME_TOO_LARGE: the general way says so
-                shape = shapes.get(n)
-                if shape is not None:
-                    unpack, start, ct_end, head, key, lowest, above = shape
-                    head_in, key6_in, tag, key7_in, seq = unpack(view, pos + 4)
+                stop = pos + frame
+                if stop <= end:
+                    head_in, key6_in, tag, key7_in, seq = unpack(view, pos)
                     if (
-                        head_in == head
+                        head_in == head  # the length prefix too: the frame has this layout
                         and key6_in == _KEY6_HEAD
                         and key7_in == key
                         and lowest <= seq < above
-                        and ct_end - start <= max_chunk  # else open_data's LIMIT_EXCEEDED
                     ):
                         # parse_data_body, _on_data, open_data, RecordKeys.verify and
                         # mac_input_head inlined: the same checks, order and errors.
@@ -667,7 +667,7 @@ class Receiver(_Session):
                             ctr,
                             _CB(seq, 0),
                             _MAC_HEAD(DATA, seq, offset, size) + ad,
-                            view[pos + 4 + start : pos + 4 + ct_end],
+                            view[pos + start : pos + ct_end],
                             tag,
                         )
                         if plain is None:
@@ -676,9 +676,22 @@ class Receiver(_Session):
                             )
                         expected += 1
                         offset += size
-                        append(Data(plain))
+                        event = _DATA_NEW(Data)  # Data(plain), without its __init__ (events.py)
+                        _DATA_SET(event, plain)
+                        append(event)
                         pos = stop
                         continue
+                n = _U32(view, pos)[0]
+                stop = pos + 4 + n
+                if stop > end or n > MAX_RECORD_FRAME:
+                    break  # partial, or FRAME_TOO_LARGE: the general way says so
+                known = shapes.get(n)
+                if known is not None and known is not shape:
+                    shape = self._shape = known  # this length's layout: try it on this frame
+                    unpack, frame, start, ct_end, head, key, lowest, above = shape
+                    if ct_end - start > max_chunk:
+                        frame = end + 1  # open_data's LIMIT_EXCEEDED, the general way
+                    continue
                 body = view[pos + 4 : stop]
                 fields = records.parse_data_body(body)  # None for an empty or non-DATA body
                 if fields is None:
@@ -756,3 +769,6 @@ _VERIFY = records.RecordKeys.verify
 _KEY6_HEAD = records._TAG_HEAD  # 6: bstr(32), the tag's key and head
 _CB = records._CB  # CB(seq) = u64(seq) ‖ u64(0) with the 0 given (§7.2)
 _MAC_HEAD = records._MAC_HEAD  # MacInput's head before AD (§7.1)
+# The fast loop's layout (records.data_shape) before it has seen a record: a frame length
+# beyond every buffer, so that it never applies.
+_NO_SHAPE: tuple = (_U32, 1 << 62, 0, 0, b"", b"", 0, 0)

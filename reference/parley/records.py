@@ -198,13 +198,15 @@ def parse_data_body(body) -> dict[int, object] | None:
     return {K_TYPE: DATA, K_CT: body[pos:ct_end], K_MAC: value6, K_SEQ: seq}
 
 
-# The layout of a DATA body of n bytes, learned from a body of that length that
-# parse_data_body accepted (a stream's records mostly share one length): (the struct that
-# reads its head, the tag and the seq in one call, skipping the ciphertext; where the
-# ciphertext starts and ends; the head; the seq key and head byte; the seq's range in
-# that shortest form).  A body of n bytes that the struct reads with this head, this key
-# and a seq in this range is byte for byte the deterministic DATA body parse_data_body
-# accepts, with the same fields; any other goes to parse_data_body.  Bounded.
+# The layout of a DATA frame whose body has n bytes, learned from a body of that length
+# that parse_data_body accepted (a stream's records mostly share one length): (the struct
+# that reads the frame's length prefix and head, the tag and the seq in one call, skipping
+# the ciphertext; the frame's length, prefix included; where the ciphertext starts and
+# ends in the frame; the prefix and head; the seq key and head byte; the seq's range in
+# that shortest form).  A frame that the struct reads with this prefix and head, this key
+# and a seq in this range is a length prefix of n and, byte for byte, the deterministic
+# DATA body parse_data_body accepts, with the same fields; any other goes to
+# parse_data_body.  Bounded.
 _SHAPES: dict[int, tuple] = {}
 # The seq's shortest forms (RFC 8949 §4.2.1): (the least seq of the next form, the
 # struct code of the value, the key and head bytes before it, the least seq of this form).
@@ -218,18 +220,19 @@ _SEQ_FORMS = (
 
 
 def data_shape(n: int, ct_len: int, seq: int) -> tuple:
-    """The layout (above) of DATA bodies of ``n`` bytes like one with ``ct_len`` and ``seq``."""
+    """The layout (above) of DATA frames of ``n``-byte bodies like one of ``ct_len``, ``seq``."""
     shape = _SHAPES.get(n)
-    if shape is None or shape[2] - shape[1] != ct_len or not shape[5] <= seq < shape[6]:
+    if shape is None or shape[3] - shape[2] != ct_len or not shape[6] <= seq < shape[7]:
         hi, code, key, lo = next(form for form in _SEQ_FORMS if seq < form[0])
-        head = _DATA_HEAD + _bstr_head(ct_len)
+        head = _PREFIX(n) + _DATA_HEAD + _bstr_head(ct_len)
         fmt = f">{len(head)}s{ct_len}x{len(_TAG_HEAD)}s{TAG_LEN}s{len(key)}s{code}"
-        if struct.calcsize(fmt) != n:
+        if struct.calcsize(fmt) != 4 + n:
             raise AssertionError("data_shape: not the layout of this body")
         if len(_SHAPES) >= 64:
             _SHAPES.clear()
         shape = _SHAPES[n] = (
             struct.Struct(fmt).unpack_from,
+            4 + n,
             len(head),
             len(head) + ct_len,
             head,
