@@ -1008,6 +1008,49 @@ def _ignores_send_after_final():
     Emitter.send_data = send_data
 
 
+@fault(
+    "seq-wraps-at-2-16",
+    "the Emitter keeps seq in 16 bits: the record after 65535 is sealed as seq 0 (§7.3)",
+    ["live/emitter/suite2/seq-past-2-16/*"],
+)
+def _seq_wraps():
+    original = records.seal_data_parts
+
+    def seal_data_parts(keys, seq, offset, chunk):
+        return original(keys, seq & 0xFFFF, offset, chunk)
+
+    records.seal_data_parts = seal_data_parts
+
+
+@fault(
+    "no-app-header-limit",
+    "the Emitter's own application header is not checked against §10's 4096 bytes",
+    ["live/emitter/*/start-app-header-4097/*"],
+)
+def _no_app_header_limit():
+    from parley import connection
+
+    connection.MAX_APP_HEADER = 1 << 20
+
+
+@fault(
+    "refuses-pkcs8-attributes",
+    "a PKCS#8 key with [0] attributes after the key is refused (RFC 5958 §2 allows them)",
+    ["live/emitter/*/start-own-key-pkcs8-with-attributes/*"],
+)
+def _refuses_attributes():
+    from parley.primitives import keyfile
+
+    original = keyfile.load_private
+
+    def load_private(pkcs8):
+        if bytes(pkcs8).endswith(b"\xa0\x00"):
+            raise keyfile.Malformed("attributes are not read")
+        return original(pkcs8)
+
+    keyfile.load_private = load_private
+
+
 # -- not faults: adapters for the runner's resource tests ---------------------------------
 
 
