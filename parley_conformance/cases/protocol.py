@@ -291,6 +291,33 @@ def _start_cases() -> list[StartCase]:
                 needs_encrypted_keys=True,
             ),
         ]
+    # PBES2 fields at and past their bounds (RFC 8018 §A.2, §B.2.5), the emitter's key
+    # encrypted here by the reference's writer and then edited field by field.
+    for how, what, expect in (
+        ("iterations-1", "1 PBKDF2 iteration (the least, R-12-1)", ("running",)),
+        ("key-length-field", "the optional keyLength field, 32", ("running",)),
+        ("iterations-0", "0 PBKDF2 iterations", ("error", "KEY_FILE_INVALID")),
+        ("iv-15-bytes", "an AES-CBC IV of 15 bytes", ("error", "KEY_FILE_INVALID")),
+        (
+            "ciphertext-cut",
+            "a ciphertext 1 byte short of whole blocks",
+            ("error", "KEY_PASSWORD_WRONG"),
+        ),
+    ):
+        out.append(
+            StartCase(
+                f"own-key-encrypted-{how}",
+                "emitter",
+                enc_rules + (("R-12-5",) if expect[1:] == ("KEY_PASSWORD_WRONG",) else ()),
+                f"own_key encrypted with {what}",
+                lambda env, how=how: {
+                    "own_key": _pbes2_variant(env, how),
+                    "own_key_password": PASSWORD,
+                },
+                expect,
+                needs_encrypted_keys=True,
+            )
+        )
     for (suite, role, scheme), pem in ENCRYPTED.items():
         if scheme == default:
             continue
@@ -494,6 +521,52 @@ def _start_cases() -> list[StartCase]:
             )
         )
     return out
+
+
+def _pbes2_variant(env: Env, how: str) -> str:
+    """The emitter's key as an EncryptedPrivateKeyInfo (RFC 5958 §3) with one PBES2 field at
+    or past its bound: encrypted by the reference's writer, then rebuilt field by field."""
+    from parley.primitives import der, pbes2
+
+    iterations = 1 if how in ("iterations-1", "iterations-0") else 2048
+    epki = pbes2.encrypt_pkcs8(
+        _der_of(env.keys.private_pem("emitter")),
+        PASSWORD,
+        salt=bytes(range(16)),
+        iv=bytes(range(16, 32)),
+        iterations=iterations,
+    )
+    outer = der.Reader(epki).read_sequence()
+    alg = outer.read_sequence()
+    ciphertext = outer.read(der.OCTET_STRING)
+    pbes2_oid = alg.read_oid()
+    params = alg.read_sequence()
+    kdf, scheme = params.read_sequence(), params.read_sequence()
+    kdf_oid, kp = kdf.read_oid(), kdf.read_sequence()
+    salt, count, prf = kp.read(der.OCTET_STRING), kp.read_integer(), kp.read(der.SEQUENCE)
+    cipher_oid, iv = scheme.read_oid(), scheme.read(der.OCTET_STRING)
+    key_length = b""
+    if how == "iterations-0":
+        count = 0
+    elif how == "key-length-field":
+        key_length = der.integer(32)
+    elif how == "iv-15-bytes":
+        iv = iv[:15]
+    elif how == "ciphertext-cut":
+        ciphertext = ciphertext[:-1]
+    kdf_params = der.octet_string(salt) + der.integer(count) + key_length
+    kdf_params += der.encode(der.SEQUENCE, prf)
+    rebuilt = der.sequence(
+        der.sequence(
+            pbes2_oid,
+            der.sequence(
+                der.sequence(kdf_oid, der.encode(der.SEQUENCE, kdf_params)),
+                der.sequence(cipher_oid, der.octet_string(iv)),
+            ),
+        ),
+        der.octet_string(ciphertext),
+    )
+    return _pem("ENCRYPTED PRIVATE KEY", rebuilt)
 
 
 def _damage_padding(pem: str) -> str:
