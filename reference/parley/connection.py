@@ -626,6 +626,7 @@ class Receiver(_Session):
                     exc.events = events + exc.events
                     raise
         keys = self._keys
+        mac, ctr, ad = keys._data_mac, keys._ctr, keys.ad
         inline = (
             _RECEIVER_DATA_STAYS
             and type(self)._on_data is _ON_DATA
@@ -634,9 +635,9 @@ class Receiver(_Session):
             and _RECORDS["mac_input_head"] is _MAC_INPUT_HEAD
             and type(keys) is records.RecordKeys
             and records.RecordKeys.verify is _VERIFY
+            and len(ad) == 32  # AD is a SHA-256 (§7.1); _MAC_HEAD_AD packs 32 bytes of it
         )
         shapes = records._SHAPES if inline else {}
-        mac, ctr, ad, append = keys._data_mac, keys._ctr, keys.ad, events.append
         max_chunk = records.MAX_CHUNK
         expected, offset = self._expected_seq, self._offset  # written back below
         # The layout of the session's last record frame (records.data_shape), kept across
@@ -666,7 +667,7 @@ class Receiver(_Session):
                         plain = mac.verify_then_decrypt(
                             ctr,
                             _CB(seq, 0),
-                            _MAC_HEAD(DATA, seq, offset, size) + ad,
+                            _MAC_HEAD_AD(DATA, seq, offset, size, ad),  # mac_input_head
                             view[pos + start : pos + ct_end],
                             tag,
                         )
@@ -678,7 +679,7 @@ class Receiver(_Session):
                         offset += size
                         event = _DATA_NEW(Data)  # Data(plain), without its __init__ (events.py)
                         _DATA_SET(event, plain)
-                        append(event)
+                        events.append(event)  # (list.append called so is specialised by 3.11)
                         pos = stop
                         continue
                 n = _U32(view, pos)[0]
@@ -768,7 +769,7 @@ _RECORDS = vars(records)
 _VERIFY = records.RecordKeys.verify
 _KEY6_HEAD = records._TAG_HEAD  # 6: bstr(32), the tag's key and head
 _CB = records._CB  # CB(seq) = u64(seq) ‖ u64(0) with the 0 given (§7.2)
-_MAC_HEAD = records._MAC_HEAD  # MacInput's head before AD (§7.1)
+_MAC_HEAD_AD = struct.Struct(">BQQQ32s").pack  # MacInput's head with a 32-byte AD (§7.1)
 # The fast loop's layout (records.data_shape) before it has seen a record: a frame length
 # beyond every buffer, so that it never applies.
 _NO_SHAPE: tuple = (_U32, 1 << 62, 0, 0, b"", b"", 0, 0)
