@@ -142,9 +142,7 @@ class _Session:
 
     def data_to_send(self) -> bytes:
         """Bytes to write to the transport, in order; drains the queue."""
-        out = b"".join(self._out)
-        self._out.clear()
-        return out
+        return b"".join(self.data_to_send_parts())
 
     def data_to_send_parts(self) -> list[bytes]:
         """The same bytes as ``data_to_send()``, as a list of pieces not joined.
