@@ -97,8 +97,11 @@ def start_request(
     message: bytes = b"",
     chunk_size: int = 0,
     own_key_password: bytes | None = None,
+    manual_acknowledge: bool = False,
 ) -> dict:
-    extra = {} if own_key_password is None else {"own_key_password": own_key_password}
+    extra: dict = {} if own_key_password is None else {"own_key_password": own_key_password}
+    if manual_acknowledge:
+        extra["manual_acknowledge"] = True
     return extra | {
         "type": "start",
         "id": rid,

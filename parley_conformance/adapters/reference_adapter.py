@@ -53,6 +53,8 @@ class Session:
         self.role = role
         emitter = role == "emitter"
         self.message = req.get("message", b"") if emitter else b""
+        # adapter §3.3: with manual_acknowledge the application acknowledges by a call.
+        self.manual = not emitter and req.get("manual_acknowledge") is True
         config = SessionConfig(
             own,
             peer,
@@ -81,7 +83,7 @@ class Session:
             # adapter §4.1: the whole message follows E_AUTH in the same flight.
             self.party.send_data(self.message)
             self.party.end_stream()
-        elif self.role == "receiver" and self.party.state is State.WAIT_COMMIT:
+        elif self.role == "receiver" and self.party.state is State.WAIT_COMMIT and not self.manual:
             # This application accepts every complete message at once: it acknowledges
             # at EndOfStream, in the same request (parley §7.4, §8).
             try:

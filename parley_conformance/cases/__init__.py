@@ -193,6 +193,7 @@ class ImplSession:
         message: bytes = b"",
         chunk_size: int = 0,
         own_key_password: bytes | None = None,
+        manual_acknowledge: bool = False,
         peer_label: str = "runner",
         record_in: bool = True,
     ) -> None:
@@ -213,6 +214,7 @@ class ImplSession:
             message=message,
             chunk_size=chunk_size,
             own_key_password=own_key_password,
+            manual_acknowledge=manual_acknowledge,
         )
         self.session_id = client.new_session_id()
         self.released = bytearray()

@@ -12,9 +12,11 @@ request, and judges the reply by parley §9.3 [R-9.3-9]:
 * in FAILED every operation repeats the first error and sends nothing [R-9.3-2].
 
 The states are the ones a session rests in between two requests (adapter §3.10): the
-Emitter passes through STREAMING and the Receiver through WAIT_COMMIT inside one request
-(adapter §4.1), so the legal ``send_data``, ``end_stream`` and ``acknowledge`` are the
-adapter's own, exercised by every complete session.  Ids are
+Emitter passes through STREAMING inside one request (adapter §4.1), so its legal
+``send_data`` and ``end_stream`` are the adapter's own, exercised by every complete session;
+the Receiver rests in WAIT_COMMIT when it is started with ``manual_acknowledge``
+(adapter §3.3): there FINAL has been reported and no ACK sent [R-7.4-14], ``acknowledge``
+sends it, and the end of the transport leaves the session waiting (§9.2).  Ids are
 ``live/<role>/suite<N>/call-<op>-in-<state>/frame-by-frame`` (adapter §5.5).
 """
 
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from parley import ParleyError
+
 from .. import adapter_protocol as ap, peer as P
-from . import Case, CaseContext, CaseFailure, ImplSession, check_abort
+from . import Case, CaseContext, CaseFailure, ImplSession, check_abort, frame_types
 from .live import close_quietly
 
 MESSAGE = b"operations"
@@ -31,7 +35,7 @@ MESSAGE = b"operations"
 #: The states a session of each role rests in between requests, in protocol order.
 STATES = {
     "emitter": ("WAIT_R_HELLO", "WAIT_ACK", "DONE", "FAILED"),
-    "receiver": ("START", "WAIT_E_AUTH", "STREAMING", "DONE", "FAILED"),
+    "receiver": ("START", "WAIT_E_AUTH", "STREAMING", "WAIT_COMMIT", "DONE", "FAILED"),
 }
 
 
@@ -41,6 +45,7 @@ class Operation:
     op: str  # the call's op (adapter §3.10)
     args: dict
     role: str | None  # None: both roles
+    only_in: str | None = None  # the one state where the case applies, if not all
 
 
 OPERATIONS = (
@@ -48,13 +53,19 @@ OPERATIONS = (
     Operation("send-data-empty", "send_data", {"data": b""}, "emitter"),
     Operation("end-stream", "end_stream", {}, "emitter"),
     Operation("acknowledge", "acknowledge", {}, "receiver"),
+    Operation("acknowledge-after-eof", "acknowledge", {}, "receiver", "WAIT_COMMIT"),
     Operation("abort-timeout", "abort", {"error": "TIMEOUT"}, None),
     Operation("abort-bad-record-mac", "abort", {"error": "BAD_RECORD_MAC"}, None),
 )
 
 
-def _reach(ctx: CaseContext, suite: int, role: str, state: str) -> ImplSession:
-    """A session of the implementation in ``state``, driven there by the runner's peer."""
+#: (role, state, op) that the table of §9.2 lists, among the states above.
+LEGAL = {("receiver", "WAIT_COMMIT", "acknowledge")}
+
+
+def _reach(ctx: CaseContext, suite: int, role: str, state: str):
+    """A session of the implementation in ``state``, driven there by the runner's peer; and
+    the peer."""
     keys = P.fixed_keyset(suite)
     other = "receiver" if role == "emitter" else "emitter"
     impl = ctx.session(
@@ -64,6 +75,7 @@ def _reach(ctx: CaseContext, suite: int, role: str, state: str) -> ImplSession:
         peer_key=keys.public_pem(other),
         message=MESSAGE,
         chunk_size=4,
+        manual_acknowledge=state == "WAIT_COMMIT",
     )
     peer = P.make_peer(
         other,
@@ -88,10 +100,10 @@ def _reach(ctx: CaseContext, suite: int, role: str, state: str) -> ImplSession:
         if state != "WAIT_E_AUTH":
             peer.receive_data(impl.take_out())  # R_HELLO; the peer answers E_AUTH
             impl.feed(peer.data_to_send())
-        if state == "DONE":
+        if state in ("WAIT_COMMIT", "DONE"):
             peer.send_data(MESSAGE)
             peer.end_stream()
-            impl.feed(peer.data_to_send())  # the records and FINAL; the adapter acknowledges
+            impl.feed(peer.data_to_send())  # the records and FINAL; acknowledged unless manual
     want = {"DONE": "done", "FAILED": "failed"}.get(state, "running")
     if impl.status != want or (state != "FAILED" and impl.error is not None):
         raise CaseFailure(
@@ -99,12 +111,36 @@ def _reach(ctx: CaseContext, suite: int, role: str, state: str) -> ImplSession:
             f"{impl.status}, error {impl.error or 'none'}",
             [impl.summary()],
         )
-    return impl
+    if state == "WAIT_COMMIT":
+        sent = frame_types(bytes(impl.out))
+        if impl.event("end_of_stream") is None or "ACK" in sent:
+            raise CaseFailure(
+                "with manual_acknowledge, FINAL must be reported as end_of_stream and no ACK "
+                f"sent before the application acknowledges (§7.4); sent {', '.join(sent)}",
+                [impl.summary()],
+            )
+    return impl, peer
 
 
-def _judge(impl: ImplSession, state: str, operation: Operation, result: ap.Result) -> None:
+def _judge(impl: ImplSession, state: str, operation: Operation, result: ap.Result, peer) -> None:
     shown = f"{operation.op} in {state}"
     got = result.error
+    if (impl.role, state, operation.op) in LEGAL:
+        sent = frame_types(result.out)
+        if got is not None or result.status != "done" or sent != ["ACK"]:
+            raise CaseFailure(
+                f"{shown} gave {got or 'no error'}, status {result.status!r}, sent "
+                f"{', '.join(sent) or 'nothing'}; expected the ACK alone and status done "
+                "(§7.4, §9.2)",
+                [impl.summary()],
+            )
+        try:
+            acked = [e for e in peer.receive_data(result.out) if type(e).__name__ == "Acknowledged"]
+        except ParleyError as exc:
+            raise CaseFailure(f"the runner's peer refused the ACK: {exc}") from None
+        if not acked:
+            raise CaseFailure("the runner's peer did not take the ACK as acknowledging")
+        return
     if state == "FAILED":
         first = impl.error
         assert first is not None, "a FAILED session has its error"
@@ -155,9 +191,18 @@ def _judge(impl: ImplSession, state: str, operation: Operation, result: ap.Resul
 
 def _body(suite: int, role: str, state: str, operation: Operation):
     def body(ctx: CaseContext) -> None:
-        impl = _reach(ctx, suite, role, state)
+        impl, peer = _reach(ctx, suite, role, state)
         try:
-            _judge(impl, state, operation, impl.call(operation.op, **operation.args))
+            if operation.only_in:  # the end of the transport first: WAIT_COMMIT stays (§9.2)
+                result = impl.eof()
+                if result.error is not None or result.out or result.status != "running":
+                    raise CaseFailure(
+                        f"end of transport in WAIT_COMMIT gave {result.error or 'no error'}, "
+                        f"status {result.status!r}, {len(result.out)} bytes sent; the session "
+                        "waits for the application's acknowledgement (§9.2)",
+                        [impl.summary()],
+                    )
+            _judge(impl, state, operation, impl.call(operation.op, **operation.args), peer)
         except CaseFailure:
             close_quietly(ctx, impl)
             raise
@@ -173,7 +218,11 @@ def cases() -> list[Case]:
             if operation.role not in (None, role):
                 continue
             for state in states:
-                if state == "FAILED":
+                if operation.only_in not in (None, state):
+                    continue
+                if (role, state, operation.op) in LEGAL:
+                    expect = "the ACK, status done"
+                elif state == "FAILED":
                     expect = "the first error repeated, nothing sent"
                 elif state == "DONE":
                     expect = "API_MISUSE, status done, nothing sent"
@@ -194,7 +243,8 @@ def cases() -> list[Case]:
                             expected=expect,
                             body=_body(suite, role, state, operation),
                             rules=("R-A3.10-1", "R-9.3-9", "R-9.3-2")
-                            + (("R-9.3-4", "R-11-1") if state not in ("DONE", "FAILED") else ()),
+                            + (("R-9.3-4", "R-11-1") if state not in ("DONE", "FAILED") else ())
+                            + (("R-7.4-14", "R-A4.1-2") if state == "WAIT_COMMIT" else ()),
                         )
                     )
     return out

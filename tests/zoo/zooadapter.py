@@ -1051,6 +1051,22 @@ def _refuses_attributes():
     keyfile.load_private = load_private
 
 
+@fault(
+    "acks-before-acknowledge",
+    "the Receiver sends the ACK at FINAL although the application acknowledges by itself "
+    "(manual_acknowledge: §7.4, no ACK before the application's acknowledgement)",
+    ["live/receiver/*/call-*-in-wait-commit/*"],
+)
+def _acks_before_acknowledge():
+    original = ra.Session.__init__
+
+    def init(self, req, cache):
+        original(self, req, cache)
+        self.manual = False
+
+    ra.Session.__init__ = init
+
+
 # -- not faults: adapters for the runner's resource tests ---------------------------------
 
 
