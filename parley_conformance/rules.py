@@ -22,8 +22,6 @@ SPEC_RULE = re.compile(r"(?<!`)\[(R-A?(?:[0-9]+(?:\.[0-9]+)*|[ABC])-[0-9]+)\](?!
 
 # Rules no test through an adapter can observe, and why (the issue's "listed as such").
 UNOBSERVABLE = {
-    "R-5.5-3": "the runner chooses the key files (canonical PEM); identities from a non-canonical "
-    "file (a compressed point) are checked by tests/test_keys.py",
     "R-13.2-1": "bounds of a serving program around the core, not of the session object: "
     "tests/test_tool_serve.py",
     "R-3.3-3": "the hash-to-integer truncation cuts nothing in v1 (SHA-256 with a 256-bit q, "

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from parley import keys as keyfiles
+from parley import ParleyError, keys as keyfiles
 from parley.primitives import dsa, ffdh, keyfile, p384
 
 from .. import peer as P
@@ -140,6 +140,66 @@ def _dsa_without_parameters(env: Env) -> str:
     key = _emitter_dsa(env).public
     algorithm = der.sequence(der.oid("1.2.840.10040.4.1"))
     return _pem("PUBLIC KEY", der.sequence(algorithm, der.bit_string(der.integer(key.y))))
+
+
+def _compressed_spki(env: Env, name: str) -> str:
+    """``name``'s suite-2 public key as a SubjectPublicKeyInfo with the compressed point
+    (SEC 1 §2.3.3: 02 or 03 by the parity of y, then x)."""
+    from parley.primitives import der
+
+    spki = der.Reader(_der_of(env.keys.public_pem(name))).read_sequence()
+    algorithm = spki.read(der.SEQUENCE)
+    point = spki.read_bit_string()
+    assert point[0] == 4 and len(point) == 97, "an uncompressed P-384 point"
+    compressed = bytes([2 | (point[-1] & 1)]) + point[1:49]
+    return _pem(
+        "PUBLIC KEY",
+        der.sequence(der.encode(der.SEQUENCE, algorithm), der.bit_string(compressed)),
+    )
+
+
+def _whole_session(ctx: CaseContext, impl, env: Env, role: str) -> None:
+    """Drive ``impl`` (started) through a whole session with the runner's peer: the handshake
+    and a 10-byte message, acknowledged (§5, §7)."""
+    other = "receiver" if role == "emitter" else "emitter"
+    peer = P.make_peer(
+        other,
+        own_key=env.keys.key(other),
+        pinned_key=env.keys.key(role).public,
+        seed=ctx.case.id.encode(),
+        chunk_size=4,
+    )
+    try:
+        if role == "receiver":
+            peer.start()
+            impl.feed(peer.data_to_send())  # E_HELLO
+            peer.receive_data(impl.take_out())  # R_HELLO
+            peer.send_data(b"x" * 10)
+            peer.end_stream()
+            impl.feed(peer.data_to_send())  # E_AUTH, the records, FINAL
+            peer.receive_data(impl.take_out())  # the ACK
+        else:
+            peer.receive_data(impl.take_out())  # E_HELLO
+            impl.feed(peer.data_to_send())  # R_HELLO
+            peer.receive_data(impl.take_out())  # E_AUTH, the records, FINAL; the ACK back
+            impl.feed(peer.data_to_send())
+    except ParleyError as exc:
+        who = (
+            f"the implementation failed with {impl.error} and sent ABORT"
+            if exc.error.name == "PEER_ABORTED" and impl.error is not None
+            else f"the runner's peer refused the implementation's bytes with {exc.error.name}"
+        )
+        raise CaseFailure(
+            f"{who}: the two identities differ (§5.5: computed from the key's canonical "
+            "encoding, not from the file's bytes)",
+            [impl.summary()],
+        ) from None
+    if impl.status != "done" or impl.error is not None:
+        raise CaseFailure(
+            f"the session ended {impl.status} with {impl.error or 'no error'}; expected a "
+            "complete session (§5.5: identities from the canonical encoding of the key)",
+            [impl.summary()],
+        )
 
 
 def _ephemeral(suite: int, value: int) -> bytes:
@@ -414,6 +474,21 @@ def _start_cases() -> list[StartCase]:
             suites=(1,),
         )
     )
+    # A pinned P-384 key whose file holds the compressed point: the same key, so the session
+    # completes only if the identity is computed from its canonical encoding (R-5.5-3).
+    for role in ("emitter", "receiver"):
+        other = "receiver" if role == "emitter" else "emitter"
+        out.append(
+            StartCase(
+                "pinned-key-compressed-point",
+                role,
+                ("R-5.5-3", "R-12-2"),
+                "the pinned P-384 key's file holds its compressed point: a whole session",
+                lambda env, other=other: {"peer_key": _compressed_spki(env, other)},
+                ("session",),
+                suites=(2,),
+            )
+        )
     # ... and own keys a reader must accept (R-12-4): the extreme valid secrets, and a
     # version 1 PrivateKeyInfo (RFC 5958 OneAsymmetricKey).
     valid_keys: list[tuple[str, str, Callable[[Env], str]]] = [
@@ -688,11 +763,17 @@ def _body(sc: StartCase, suite: int):
                 if sc.role == "receiver":  # a Receiver sends nothing at start (adapter §4.1)
                     if result.out:
                         raise CaseFailure(f"start sent {len(bodies)} frames; expected none")
+                    if kind == "session":
+                        _whole_session(ctx, impl, env, sc.role)
                     impl.close()
                     return
                 if len(bodies) != 1:
                     raise CaseFailure(f"start sent {len(bodies)} frames; expected E_HELLO alone")
                 if kind == "running":
+                    impl.close()
+                    return
+                if kind == "session":
+                    _whole_session(ctx, impl, env, sc.role)
                     impl.close()
                     return
                 g = P.decode(bodies[0]).get(4)

@@ -1067,6 +1067,29 @@ def _acks_before_acknowledge():
     ra.Session.__init__ = init
 
 
+@fault(
+    "identity-from-file-bytes",
+    "a pinned key's identity is the hash of the file's DER, not of the key's canonical "
+    "encoding (§5.5, R-5.5-3)",
+    ["live/*/suite2/start-pinned-key-compressed-point/*"],
+)
+def _identity_from_file():
+    import base64
+    import dataclasses
+
+    from parley import keys
+
+    original = keys.load_public_key
+
+    def load_public_key(pem, *, expect_suite=None):
+        key = original(pem, expect_suite=expect_suite)
+        lines = [ln for ln in bytes(pem).splitlines() if ln and not ln.startswith(b"-----")]
+        raw = base64.b64decode(b"".join(lines))
+        return dataclasses.replace(key, identity=keys.hash_(key.suite.hash_name, raw))
+
+    keys.load_public_key = load_public_key
+
+
 # -- not faults: adapters for the runner's resource tests ---------------------------------
 
 
