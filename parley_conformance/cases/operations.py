@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parley import ParleyError
+from parley.events import Acknowledged
 
 from .. import adapter_protocol as ap, peer as P
 from . import Case, CaseContext, CaseFailure, ImplSession, check_abort, frame_types
@@ -135,7 +136,7 @@ def _judge(impl: ImplSession, state: str, operation: Operation, result: ap.Resul
                 [impl.summary()],
             )
         try:
-            acked = [e for e in peer.receive_data(result.out) if type(e).__name__ == "Acknowledged"]
+            acked = [e for e in peer.receive_data(result.out) if isinstance(e, Acknowledged)]
         except ParleyError as exc:
             raise CaseFailure(f"the runner's peer refused the ACK: {exc}") from None
         if not acked:

@@ -648,13 +648,9 @@ def _damage_padding(pem: str) -> str:
     """An EncryptedPrivateKeyInfo whose last plaintext byte decrypts with bit 7 flipped: its
     PKCS#7 padding (1 to 16) becomes 129 to 144, which no password makes valid (CBC: bit i of
     the next-to-last ciphertext block flips bit i of the last plaintext block)."""
-    import base64
-
-    lines = pem.strip().splitlines()
-    der_bytes = bytearray(base64.b64decode("".join(lines[1:-1])))
+    der_bytes = bytearray(_der_of(pem))
     der_bytes[-17] ^= 0x80  # the ciphertext is the structure's last field
-    label = lines[0].removeprefix("-----BEGIN ").removesuffix("-----")
-    return _pem(label, bytes(der_bytes))
+    return _pem("ENCRYPTED PRIVATE KEY", bytes(der_bytes))
 
 
 def _cut(pem: str) -> str:
