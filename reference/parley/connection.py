@@ -505,6 +505,7 @@ class Receiver(_Session):
         self._offset = 0
         self._final: tuple[int, int, bytes] | None = None  # (seq, total, tag_f) of FINAL
         self._shape = _NO_SHAPE  # the fast loop's last record layout (receive_data)
+        self._inline: bool | None = None  # whether receive_data may run its inlined loop
 
     def acknowledge(self) -> None:
         """The application has committed the message: compose the ACK (§7.4, §8).
@@ -625,16 +626,18 @@ class Receiver(_Session):
                     raise
         keys = self._keys
         mac, ctr, ad = keys._data_mac, keys._ctr, keys.ad
-        inline = (
-            _RECEIVER_DATA_STAYS
-            and type(self)._on_data is _ON_DATA
-            and records.parse_data_body is _PARSE_DATA_BODY
-            and records.open_data is _OPEN_DATA
-            and _RECORDS["mac_input_head"] is _MAC_INPUT_HEAD
-            and type(keys) is records.RecordKeys
-            and records.RecordKeys.verify is _VERIFY
-            and len(ad) == 32  # AD is a SHA-256 (§7.1); _MAC_HEAD_AD packs 32 bytes of it
-        )
+        inline = self._inline
+        if inline is None:  # decided once, on the data phase's first bytes
+            inline = self._inline = (
+                _RECEIVER_DATA_STAYS
+                and type(self)._on_data is _ON_DATA
+                and records.parse_data_body is _PARSE_DATA_BODY
+                and records.open_data is _OPEN_DATA
+                and _RECORDS["mac_input_head"] is _MAC_INPUT_HEAD
+                and type(keys) is records.RecordKeys
+                and records.RecordKeys.verify is _VERIFY
+                and len(ad) == 32  # AD is a SHA-256 (§7.1); _MAC_HEAD_AD packs 32 bytes of it
+            )
         shapes = records._SHAPES if inline else {}
         max_chunk = records.MAX_CHUNK
         expected, offset = self._expected_seq, self._offset  # written back below
@@ -758,7 +761,9 @@ class Receiver(_Session):
 
 # What Receiver.receive_data's fast loop inlines (see there), as this module found them:
 # while these are still the functions in place, the loop may run their inlined copy; a
-# test or a conformance-zoo member that replaces one of them gets the loop that calls them.
+# test or a conformance-zoo member that replaces one of them before a session's data phase
+# begins gets the loop that calls them (each session decides once, on its first DATA bytes:
+# Receiver._inline).
 _ON_DATA = Receiver._on_data
 _PARSE_DATA_BODY = records.parse_data_body
 _OPEN_DATA = records.open_data
