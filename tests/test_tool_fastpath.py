@@ -19,6 +19,7 @@ from helpers import handshake, make_pair
 from parley import cbor, frames, records
 from parley.errors import RemoteProtocolError
 from parley.events import Data, EndOfStream
+from parley.state import State
 
 
 def general(body: bytes):
@@ -302,6 +303,32 @@ def test_one_record_per_call_is_the_same_bytes(keypairs):
     for i in range(0, len(message), 1000):
         pieces[0].send_data(memoryview(message)[i : i + 1000])
     assert pieces[0].data_to_send() == whole[0].data_to_send()
+
+
+@pytest.mark.parametrize("suite", [1, 2])
+def test_a_replacement_made_before_the_first_data_is_seen(keypairs, suite, monkeypatch):
+    """The inlined loop is chosen once per session, on the data phase's first bytes
+    (Receiver._inline): a replaced records.open_data installed after the handshake but
+    before any DATA still sees every record of that session."""
+    e, r = make_pair(keypairs, suite, chunk=100)
+    handshake(e, r)
+    r.receive_data(e.data_to_send())  # E_AUTH: the Receiver is in STREAMING
+    assert r.state is State.STREAMING
+    seen = []
+    real = records.open_data
+
+    def open_data(keys, expected_seq, offset, fields):
+        seen.append(fields[records.K_SEQ])
+        return real(keys, expected_seq, offset, fields)
+
+    monkeypatch.setattr(records, "open_data", open_data)
+    message = os.urandom(1000)
+    e.send_data(message)
+    stream = e.data_to_send()
+    events = [ev for f in frames.split_frames(stream) for ev in r.receive_data(f)]
+    assert all(isinstance(ev, Data) for ev in events)
+    assert b"".join(ev.data for ev in events) == message
+    assert seen == list(range(10))
 
 
 @pytest.mark.parametrize("suite", [1, 2])
