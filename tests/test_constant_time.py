@@ -127,10 +127,12 @@ def test_record_keys_verify_through_the_fence():
 
 
 def test_verifiers_use_compare_digest():
-    """The two places that decide whether a tag verifies call hmac.compare_digest: the record
-    MAC (RecordMac, which RecordKeys.verify returns) and the handshake MACs (hmac_verify)."""
+    """The places that decide whether a tag verifies call hmac.compare_digest: the record
+    MAC (RecordMac.verify, which RecordKeys.verify returns, and RecordMac.opener, the
+    receiver's per-record path) and the handshake MACs (hmac_verify)."""
     for path, cls, func in (
         (SOURCES[2], "RecordMac", "verify"),
+        (SOURCES[2], "RecordMac", "opener"),  # the receiver's per-record path
         (SOURCES[2], None, "hmac_verify"),
     ):
         fn = _function(path, cls, func)

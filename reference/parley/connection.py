@@ -506,6 +506,7 @@ class Receiver(_Session):
         self._final: tuple[int, int, bytes] | None = None  # (seq, total, tag_f) of FINAL
         self._shape = _NO_SHAPE  # the fast loop's last record layout (receive_data)
         self._inline: bool | None = None  # whether receive_data may run its inlined loop
+        self._fast: tuple | None = None  # receive_data's per-session constants (_fast_setup)
 
     def acknowledge(self) -> None:
         """The application has committed the message: compose the ACK (§7.4, §8).
@@ -624,29 +625,15 @@ class Receiver(_Session):
                     rest = None
                     exc.events = events + exc.events
                     raise
-        keys = self._keys
-        mac, ctr, ad = keys._data_mac, keys._ctr, keys.ad
-        inline = self._inline
-        if inline is None:  # decided once, on the data phase's first bytes
-            inline = self._inline = (
-                _RECEIVER_DATA_STAYS
-                and type(self)._on_data is _ON_DATA
-                and records.parse_data_body is _PARSE_DATA_BODY
-                and records.open_data is _OPEN_DATA
-                and _RECORDS["mac_input_head"] is _MAC_INPUT_HEAD
-                and type(keys) is records.RecordKeys
-                and records.RecordKeys.verify is _VERIFY
-                and len(ad) == 32  # AD is a SHA-256 (§7.1); _MAC_HEAD_AD packs 32 bytes of it
-            )
-        shapes = records._SHAPES if inline else {}
-        max_chunk = records.MAX_CHUNK
+        fast = self._fast
+        if fast is None:
+            fast = self._fast = self._fast_setup()
+        opener, ad, shapes, max_chunk = fast
         expected, offset = self._expected_seq, self._offset  # written back below
         # The layout of the session's last record frame (records.data_shape), kept across
-        # calls; _NO_SHAPE's frame never fits in a buffer.
-        shape = self._shape if inline else _NO_SHAPE
-        unpack, frame, start, ct_end, head, key, lowest, above = shape
-        if frame - 4 > MAX_RECORD_FRAME or ct_end - start > max_chunk:
-            frame = end + 1  # the general way names the limit (the limits may be patched)
+        # calls; _NO_SHAPE's frame never fits in a buffer (and stays when not inline).
+        # A kept layout is within this session's limits (checked when it was adopted).
+        unpack, frame, start, ct_end, head, key, lowest, above = shape = self._shape
         try:
             while end - pos > 4:
                 stop = pos + frame
@@ -665,8 +652,7 @@ class Receiver(_Session):
                                 "RECORD_OUT_OF_ORDER", f"DATA seq {seq}, expected {expected}"
                             )
                         size = ct_end - start
-                        plain = mac.verify_then_decrypt(
-                            ctr,
+                        plain = opener(
                             _CB(seq, 0),
                             _MAC_HEAD_AD(DATA, seq, offset, size, ad),  # mac_input_head
                             view[pos + start : pos + ct_end],
@@ -689,16 +675,19 @@ class Receiver(_Session):
                     break  # partial, or FRAME_TOO_LARGE: the general way says so
                 known = shapes.get(n)
                 if known is not None and known is not shape:
-                    shape = self._shape = known  # this length's layout: try it on this frame
-                    unpack, frame, start, ct_end, head, key, lowest, above = shape
+                    # This length's layout: try it on this frame; keep it for the next calls
+                    # unless its records exceed the limit (the general way names it).
+                    unpack, frame, start, ct_end, head, key, lowest, above = shape = known
                     if ct_end - start > max_chunk:
                         frame = end + 1  # open_data's LIMIT_EXCEEDED, the general way
+                    else:
+                        self._shape = shape
                     continue
                 body = view[pos + 4 : stop]
                 fields = records.parse_data_body(body)  # None for an empty or non-DATA body
                 if fields is None:
                     break
-                if inline:
+                if opener is not None:  # inline (_fast_setup)
                     records.data_shape(n, len(fields[K_CT]), fields[K_SEQ])
                 self._expected_seq, self._offset = expected, offset
                 self._on_data(body, fields, events)
@@ -719,6 +708,30 @@ class Receiver(_Session):
             rest = None  # the error's traceback keeps this frame: no view of the caller's buffer
             exc.events = events + exc.events
             raise
+
+    def _fast_setup(self) -> tuple:
+        """What receive_data's fast loop needs of this session, decided once, on the
+        data phase's first bytes: (opener, AD, layouts, MAX_CHUNK).  Without the
+        inlined loop (Receiver._inline false) it knows no layouts, so every record
+        goes through the functions it would inline.  Like the replacements (see the
+        comment at the module's end), a limit patched later in the session (a test's
+        MAX_CHUNK or MAX_RECORD_FRAME) is not seen by the layouts it has kept; the
+        general way reads the limits on every frame."""
+        keys = self._keys
+        ad = keys.ad
+        inline = self._inline = (
+            _RECEIVER_DATA_STAYS
+            and type(self)._on_data is _ON_DATA
+            and records.parse_data_body is _PARSE_DATA_BODY
+            and records.open_data is _OPEN_DATA
+            and _RECORDS["mac_input_head"] is _MAC_INPUT_HEAD
+            and type(keys) is records.RecordKeys
+            and records.RecordKeys.verify is _VERIFY
+            and len(ad) == 32  # AD is a SHA-256 (§7.1); _MAC_HEAD_AD packs 32 bytes of it
+        )
+        if not inline:
+            return None, ad, {}, records.MAX_CHUNK
+        return keys._data_mac.opener(keys._ctr), ad, records._SHAPES, records.MAX_CHUNK
 
     def _handle(self, body: memoryview, events: list[Event]) -> None:
         # Fast path: a DATA record in its deterministic encoding skips the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib as _hashlib
 import hmac as _std_hmac
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes as _hashes, hmac as _hmac
 from cryptography.hazmat.primitives.ciphers import (
@@ -234,25 +235,30 @@ class RecordMac:
             h.update(body)
         return _std_hmac.compare_digest(h.finalize(), tag)
 
-    def verify_then_decrypt(
-        self, ctr: AesCtrKey, counter_block16: bytes, head: bytes, ct, tag
-    ) -> bytes | None:
-        """``ctr.apply(counter_block16, ct)`` if ``verify(head, ct, tag)``, else None.
+    def opener(self, ctr: AesCtrKey) -> Callable[..., bytes | None]:
+        """The receiver's per-record path (Parley §7.3 steps 4-5) as one function of this
+        MAC key and ``ctr``: ``open(counter_block16, head, ct, tag)`` is
+        ``ctr.apply(counter_block16, ct)`` if ``verify(head, ct, tag)``, else None.
 
-        The receiver's per-record path in one call (one Python frame instead of
-        three): the tag is compared first, in constant time, and nothing is
-        decrypted unless it verifies.  ``ct`` must not be empty.
+        The tag is compared first, in constant time, and nothing is decrypted
+        unless it verifies.  The library's methods are bound once (per session)
+        instead of looked up per record.  ``ct`` must not be empty; the library
+        refuses a counter block that is not 16 bytes.
         """
-        if len(counter_block16) != AES_BLOCK_LEN:
-            raise ValueError(f"AesCtrKey: counter block must be {AES_BLOCK_LEN} bytes")
-        h = self._base.copy()
-        h.update(head)
-        h.update(ct)
-        if not _std_hmac.compare_digest(h.finalize(), tag):
-            return None
+        copy = self._base.copy
         ctx = ctr._ctx
-        ctx.reset_nonce(counter_block16)
-        return ctx.update(ct)
+        reset, update = ctx.reset_nonce, ctx.update
+
+        def open_(counter_block16: bytes, head: bytes, ct, tag) -> bytes | None:
+            h = copy()
+            h.update(head)
+            h.update(ct)
+            if not _std_hmac.compare_digest(h.finalize(), tag):
+                return None
+            reset(counter_block16)
+            return update(ct)
+
+        return open_
 
     def __copy__(self) -> RecordMac:
         return self  # immutable: the keyed context is only ever copied, never updated
