@@ -308,7 +308,7 @@ def test_one_record_per_call_is_the_same_bytes(keypairs):
 @pytest.mark.parametrize("suite", [1, 2])
 def test_a_replacement_made_before_the_first_data_is_seen(keypairs, suite, monkeypatch):
     """The inlined loop is chosen once per session, on the data phase's first bytes
-    (Receiver._inline): a replaced records.open_data installed after the handshake but
+    (Receiver._fast_setup): a replaced records.open_data installed after the handshake but
     before any DATA still sees every record of that session."""
     e, r = make_pair(keypairs, suite, chunk=100)
     handshake(e, r)

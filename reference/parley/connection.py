@@ -505,7 +505,6 @@ class Receiver(_Session):
         self._offset = 0
         self._final: tuple[int, int, bytes] | None = None  # (seq, total, tag_f) of FINAL
         self._shape = _NO_SHAPE  # the fast loop's last record layout (receive_data)
-        self._inline: bool | None = None  # whether receive_data may run its inlined loop
         self._fast: tuple | None = None  # receive_data's per-session constants (_fast_setup)
 
     def acknowledge(self) -> None:
@@ -696,6 +695,7 @@ class Receiver(_Session):
             self._expected_seq, self._offset = expected, offset
         except Exception as exc:  # noqa: BLE001 - never leak a library exception (§11)
             data = view = body = fields = None  # no view of the caller's buffer stays
+            fast = opener = None  # nor, through the error's traceback, the data keys (§9.3)
             self._expected_seq, self._offset = expected, offset
             self._fail(_as_parley_error(exc), events)
         if pos == end:
@@ -711,15 +711,15 @@ class Receiver(_Session):
 
     def _fast_setup(self) -> tuple:
         """What receive_data's fast loop needs of this session, decided once, on the
-        data phase's first bytes: (opener, AD, layouts, MAX_CHUNK).  Without the
-        inlined loop (Receiver._inline false) it knows no layouts, so every record
-        goes through the functions it would inline.  Like the replacements (see the
-        comment at the module's end), a limit patched later in the session (a test's
-        MAX_CHUNK or MAX_RECORD_FRAME) is not seen by the layouts it has kept; the
-        general way reads the limits on every frame."""
+        data phase's first bytes: (opener, AD, layouts, MAX_CHUNK).  The opener is
+        None when the inlined loop may not run (a function it copies was replaced):
+        then it knows no layouts, so every record goes through those functions.
+        Like the replacements (see the comment at the module's end), a limit patched
+        later in the session (a test's MAX_CHUNK or MAX_RECORD_FRAME) is not seen by
+        the layouts it has kept; the general way reads the limits on every frame."""
         keys = self._keys
         ad = keys.ad
-        inline = self._inline = (
+        inline = (
             _RECEIVER_DATA_STAYS
             and type(self)._on_data is _ON_DATA
             and records.parse_data_body is _PARSE_DATA_BODY
@@ -732,6 +732,10 @@ class Receiver(_Session):
         if not inline:
             return None, ad, {}, records.MAX_CHUNK
         return keys._data_mac.opener(keys._ctr), ad, records._SHAPES, records.MAX_CHUNK
+
+    def _wipe_all(self) -> None:
+        self._fast = None  # its opener holds the data keys' library contexts (§13.3)
+        super()._wipe_all()
 
     def _handle(self, body: memoryview, events: list[Event]) -> None:
         # Fast path: a DATA record in its deterministic encoding skips the
@@ -776,7 +780,7 @@ class Receiver(_Session):
 # while these are still the functions in place, the loop may run their inlined copy; a
 # test or a conformance-zoo member that replaces one of them before a session's data phase
 # begins gets the loop that calls them (each session decides once, on its first DATA bytes:
-# Receiver._inline).
+# Receiver._fast_setup).
 _ON_DATA = Receiver._on_data
 _PARSE_DATA_BODY = records.parse_data_body
 _OPEN_DATA = records.open_data
